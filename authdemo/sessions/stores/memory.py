@@ -1,0 +1,54 @@
+"""`MemoryStore`: sessions in this process's memory, like express-session's MemoryStore.
+
+Records are kept as JSON strings, not live dicts, so it behaves like a remote store
+(a route cannot change a stored session by holding on to a reference) and its memory
+cost per session can be measured fairly against Redis. Expiry is lazy: an expired
+record is deleted when someone asks for it, or when `ids()` walks the table.
+
+Per process means per app instance: two servers with two MemoryStores do not see
+each other's sessions. That is the scalability problem notebook 02 shows.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Callable
+
+from authdemo.sessions.cookie import parse_iso
+from authdemo.sessions.stores.base import Record, Store
+
+
+class MemoryStore(Store):
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
+        self.sessions: dict[str, str] = {}
+        self._clock = clock
+
+    def _live(self, sid: str) -> Record | None:
+        raw = self.sessions.get(sid)
+        if raw is None:
+            return None
+        record = json.loads(raw)
+        expires = record.get("cookie", {}).get("expires")
+        if expires is not None and parse_iso(expires) <= self._clock():
+            del self.sessions[sid]
+            return None
+        return record
+
+    async def get(self, sid: str) -> Record | None:
+        return self._live(sid)
+
+    async def set(self, sid: str, record: Record, *, only_if_exists: bool = False) -> bool:
+        if only_if_exists and self._live(sid) is None:
+            return False
+        self.sessions[sid] = json.dumps(record, separators=(",", ":"))
+        return True
+
+    async def destroy(self, sid: str) -> None:
+        self.sessions.pop(sid, None)
+
+    async def ids(self) -> list[str]:
+        return [sid for sid in list(self.sessions) if self._live(sid) is not None]
+
+    async def clear(self) -> None:
+        self.sessions.clear()
