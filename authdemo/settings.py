@@ -142,7 +142,7 @@ class Settings:
         """Settings for a real server: secrets and the Redis URL from the environment.
 
         AUTHDEMO_JWT_SECRET, AUTHDEMO_SESSION_SECRETS (comma-separated, first signs),
-        AUTHDEMO_REDIS_URL. A missing secret is generated per process, with a warning:
+        AUTHDEMO_REDIS_URL, AUTHDEMO_SESSION_STORE (`redis`, the default, or `memory`). A missing secret is generated per process, with a warning:
         tokens and cookies then stop working when the process restarts.
         """
         env = os.environ if environ is None else environ
@@ -158,4 +158,9 @@ class Settings:
             log.warning("AUTHDEMO_SESSION_SECRETS is not set: using a random per-process secret")
         if env.get(REDIS_URL_ENV):
             changes["redis_url"] = env[REDIS_URL_ENV]
+        store = env.get("AUTHDEMO_SESSION_STORE")
+        if store:
+            if store not in ("redis", "memory"):
+                raise ValueError("AUTHDEMO_SESSION_STORE must be 'redis' or 'memory'")
+            changes["session_store"] = store
         return cls(**changes)  # type: ignore[arg-type]

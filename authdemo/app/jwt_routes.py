@@ -19,7 +19,7 @@ from pydantic import BaseModel, Field
 
 from authdemo.app.dependencies import LoginRequest, Services, services
 from authdemo.errors import AuthError, bearer_challenge
-from authdemo.tokens import InvalidToken
+from authdemo.tokens import InvalidToken, revocation_reason
 
 router = APIRouter(prefix="/jwt", tags=["jwt"])
 
@@ -67,10 +67,9 @@ async def access_claims(
         claims = svc.tokens.decode(token, "access")
     except InvalidToken as exc:
         raise invalid_token(exc.reason) from None
-    if await svc.denylist.is_revoked(claims["jti"]):
-        raise invalid_token("token revoked")
-    if not await svc.refresh_families.is_alive(claims.get("fam", "")):
-        raise invalid_token("login revoked")
+    revoked = await revocation_reason(svc.denylist, svc.refresh_families, claims)
+    if revoked:
+        raise invalid_token(revoked)
     if from_cookie and request.method not in ("GET", "HEAD", "OPTIONS"):
         require_csrf(request, claims)
     return claims

@@ -2,6 +2,7 @@
 (`revocation`)."""
 
 from authdemo.tokens.codec import InvalidToken, IssuedToken, TokenCodec
-from authdemo.tokens.revocation import Denylist, RefreshFamilies
+from authdemo.tokens.revocation import Denylist, RefreshFamilies, revocation_reason
 
-__all__ = ["Denylist", "InvalidToken", "IssuedToken", "RefreshFamilies", "TokenCodec"]
+__all__ = ["Denylist", "InvalidToken", "IssuedToken", "RefreshFamilies", "TokenCodec",
+           "revocation_reason"]

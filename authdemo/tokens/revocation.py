@@ -43,20 +43,20 @@ class RefreshFamilies:
     def __init__(self, redis: Redis, ttl_seconds: int, prefix: str = "refresh:") -> None:
         self.redis, self.ttl, self.prefix = redis, ttl_seconds, prefix
 
-    def _family(self, fam: str) -> str:
+    def family_key(self, fam: str) -> str:
         return f"{self.prefix}family:{fam}"
 
     def _token(self, jti: str) -> str:
         return f"{self.prefix}token:{jti}"
 
     async def start(self, fam: str, subject: str) -> None:
-        await guarded(self.redis.set(self._family(fam), subject, ex=self.ttl))
+        await guarded(self.redis.set(self.family_key(fam), subject, ex=self.ttl))
 
     async def register(self, fam: str, jti: str) -> None:
         await guarded(self.redis.set(self._token(jti), fam, ex=self.ttl))
 
     async def is_alive(self, fam: str) -> bool:
-        return bool(await guarded(self.redis.exists(self._family(fam))))
+        return bool(await guarded(self.redis.exists(self.family_key(fam))))
 
     async def spend(self, fam: str, jti: str) -> bool:
         """Use up refresh token `jti`. False means reuse (or a dead family): revoke it all.
@@ -72,4 +72,23 @@ class RefreshFamilies:
         return True
 
     async def revoke(self, fam: str) -> None:
-        await guarded(self.redis.delete(self._family(fam)))
+        await guarded(self.redis.delete(self.family_key(fam)))
+
+
+async def revocation_reason(denylist: Denylist, families: RefreshFamilies,
+                            claims: dict[str, Any]) -> str | None:
+    """Why a verified access token is no longer good, or None. Both questions go to Redis
+    in one pipelined round trip: that round trip is the whole price of revocation."""
+
+    async def ask() -> list[int]:
+        async with denylist.redis.pipeline(transaction=False) as pipe:
+            pipe.exists(denylist.prefix + claims["jti"])
+            pipe.exists(families.family_key(str(claims.get("fam", ""))))
+            return await pipe.execute()
+
+    revoked, family_alive = await guarded(ask())
+    if revoked:
+        return "token revoked"
+    if not family_alive:
+        return "login revoked"
+    return None
