@@ -70,7 +70,7 @@ class Session(dict[str, Any]):
         await self._config.store.destroy(self.id)
         fresh = Session.generate(self._config)
         self.clear()
-        self.id, self.cookie, self.destroyed = fresh.id, fresh.cookie, False
+        self.id, self.cookie, self.destroyed, self.saved = fresh.id, fresh.cookie, False, None
 
     async def destroy(self) -> None:
         """Delete the session from the store; the middleware then expires the cookie."""
