@@ -51,10 +51,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def on_bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = exc.errors()
+        if any(err.get("type") == "json_invalid" for err in errors):
+            return error_response(422, "invalid_request", "The request body is not valid JSON.")
         fields = sorted({".".join(str(p) for p in err.get("loc", ())[1:]) or "body"
-                         for err in exc.errors()})
+                         for err in errors})
         return error_response(422, "invalid_request",
-                              "The request body is not valid JSON of the expected shape; "
+                              "The request body is not JSON of the expected shape; "
                               f"check: {', '.join(fields)}.")
 
     @app.exception_handler(StarletteHTTPException)

@@ -93,9 +93,9 @@ async def login(body: JwtLoginRequest, request: Request, response: Response, svc
                 ) -> dict[str, Any]:
     user = await run_in_threadpool(svc.users.authenticate, body.username, body.password)
     if user is None:
-        raise AuthError(401, "invalid_credentials", "wrong username or password")
-    family = svc.settings.new_id()
-    await svc.refresh_families.start(family, user.username)
+        raise AuthError(401, "invalid_credentials", "wrong username or password",
+                        {"WWW-Authenticate": 'Bearer realm="authdemo"'})
+    family = svc.settings.new_id()  # one family per login: all its refresh tokens
     csrf = secrets.token_urlsafe(16) if body.delivery == "cookie" else None
     return await _issue_pair(svc, request, response, user.username, user.role, family, csrf)
 

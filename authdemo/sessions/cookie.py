@@ -98,12 +98,11 @@ class Cookie:
             return None
         return self.created_at + self.absolute_timeout_seconds
 
-    def is_expired(self, now: float) -> bool:
-        """The store treats an expired record as absent (express MemoryStore, XS-14)."""
+    def past_absolute_deadline(self, now: float) -> bool:
+        """The hardened cap. (Idle expiry is the store's job: Redis TTLs, MemoryStore's
+        lazy check. The middleware enforces only this.)"""
         deadline = self.absolute_deadline
-        if deadline is not None and now >= deadline:
-            return True
-        return self.expires is not None and self.expires <= now
+        return deadline is not None and now >= deadline
 
     def ttl_seconds(self, now: float, default_seconds: int = 86_400) -> int:
         """How long a store should keep the record: connect-redis's `getTTL`."""

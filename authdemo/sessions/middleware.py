@@ -66,7 +66,9 @@ class SessionMiddleware:
         self.config = config
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path = scope.get("root_path", "") + scope.get("path", "")
+        root_path, path = scope.get("root_path", ""), scope.get("path", "")
+        if not path.startswith(root_path):  # servers that leave the mount point out of `path`
+            path = root_path + path
         if scope["type"] != "http" or not path.startswith(self.config.cookie.path):
             await self.app(scope, receive, send)  # outside the cookie's path: no session (XS-20)
             return
@@ -119,7 +121,8 @@ class SessionMiddleware:
                     session = Session.from_record(self.config, cookie_id, record)
                 except (KeyError, TypeError, ValueError):
                     session = None  # an unreadable record is discarded, never a 500 (XS-16)
-                if session is not None and not session.cookie.is_expired(self.config.clock()):
+                if session is not None and not session.cookie.past_absolute_deadline(
+                        self.config.clock()):
                     return session, True
                 await self.config.store.destroy(cookie_id)
         return Session.generate(self.config), False

@@ -53,7 +53,8 @@ class Session(dict[str, Any]):
         return cls(config, sid, cookie, data)
 
     def to_record(self) -> dict[str, Any]:
-        return {"cookie": self.cookie.to_json(), **self}
+        """The stored form. `cookie` is reserved: a data key of that name cannot replace it."""
+        return {**self, "cookie": self.cookie.to_json()}
 
     def data_hash(self) -> str:
         """What "modified" means: a hash of the data, the top-level cookie excluded (XS-21)."""

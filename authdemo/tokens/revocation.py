@@ -37,42 +37,46 @@ class Denylist:
 
 
 class RefreshFamilies:
-    """Keys: `refresh:family:<fam>` (alive while the login is) and `refresh:token:<jti>`
-    (present until that refresh token is spent)."""
+    """Keys: `refresh:token:<jti>` (present until that refresh token is spent) and
+    `refresh:revoked:<fam>` (present once the login is revoked).
+
+    Like the denylist, revocation is recorded as a *presence*: a server that has
+    never heard of a login (another instance with its own Redis) still accepts its
+    access tokens, as a stateless verifier should; it just cannot see revocations.
+    Spending a refresh token, on the other hand, needs the shared store.
+    """
 
     def __init__(self, redis: Redis, ttl_seconds: int, prefix: str = "refresh:") -> None:
         self.redis, self.ttl, self.prefix = redis, ttl_seconds, prefix
 
-    def family_key(self, fam: str) -> str:
-        return f"{self.prefix}family:{fam}"
+    def revoked_key(self, fam: str) -> str:
+        return f"{self.prefix}revoked:{fam}"
 
     def _token(self, jti: str) -> str:
         return f"{self.prefix}token:{jti}"
 
-    async def start(self, fam: str, subject: str) -> None:
-        await guarded(self.redis.set(self.family_key(fam), subject, ex=self.ttl))
-
     async def register(self, fam: str, jti: str) -> None:
         await guarded(self.redis.set(self._token(jti), fam, ex=self.ttl))
 
-    async def is_alive(self, fam: str) -> bool:
-        return bool(await guarded(self.redis.exists(self.family_key(fam))))
+    async def is_revoked(self, fam: str) -> bool:
+        return bool(await guarded(self.redis.exists(self.revoked_key(fam))))
 
     async def spend(self, fam: str, jti: str) -> bool:
-        """Use up refresh token `jti`. False means reuse (or a dead family): revoke it all.
+        """Use up refresh token `jti`. False means reuse (or a revoked login): revoke it all.
 
         GETDEL is atomic, so two requests racing with the same token cannot both win.
         """
-        if not await self.is_alive(fam):
+        if await self.is_revoked(fam):
             return False
-        owner = await guarded(self.redis.getdel(self._token(jti)))
-        if owner is None:
+        owner = await guarded(self.redis.getdel(self._token(jti)))  # bytes, or None if spent
+        if owner is None or owner.decode() != fam:
             await self.revoke(fam)
             return False
         return True
 
     async def revoke(self, fam: str) -> None:
-        await guarded(self.redis.delete(self.family_key(fam)))
+        """Every token of this login stops working: refresh tokens and access tokens alike."""
+        await guarded(self.redis.set(self.revoked_key(fam), "1", ex=self.ttl))
 
 
 async def revocation_reason(denylist: Denylist, families: RefreshFamilies,
@@ -83,12 +87,12 @@ async def revocation_reason(denylist: Denylist, families: RefreshFamilies,
     async def ask() -> list[int]:
         async with denylist.redis.pipeline(transaction=False) as pipe:
             pipe.exists(denylist.prefix + claims["jti"])
-            pipe.exists(families.family_key(str(claims.get("fam", ""))))
+            pipe.exists(families.revoked_key(str(claims.get("fam", ""))))
             return await pipe.execute()
 
-    revoked, family_alive = await guarded(ask())
-    if revoked:
+    token_revoked, login_revoked = await guarded(ask())
+    if token_revoked:
         return "token revoked"
-    if not family_alive:
+    if login_revoked:
         return "login revoked"
     return None

@@ -126,6 +126,6 @@ async def _json_body(request: Request) -> dict[str, Any]:
         return {}
     try:
         body = json.loads(raw)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: "[[[[..." nested too deep
         raise AuthError(400, "invalid_json", "the body is not valid JSON") from None
     return body if isinstance(body, dict) else {}

@@ -29,11 +29,19 @@ class MemoryStore(Store):
         if raw is None:
             return None
         record = json.loads(raw)
-        expires = record.get("cookie", {}).get("expires")
-        if expires is not None and parse_iso(expires) <= self._clock():
+        if not isinstance(record, dict) or self._expired(record):
             del self.sessions[sid]
             return None
         return record
+
+    def _expired(self, record: Record) -> bool:
+        """Lazy expiry (XS-14). An unreadable expiry counts as expired, never an exception."""
+        cookie = record.get("cookie")
+        expires = cookie.get("expires") if isinstance(cookie, dict) else None
+        try:
+            return expires is not None and parse_iso(expires) <= self._clock()
+        except (AttributeError, TypeError, ValueError):
+            return True
 
     async def get(self, sid: str) -> Record | None:
         return self._live(sid)
@@ -41,8 +49,19 @@ class MemoryStore(Store):
     async def set(self, sid: str, record: Record, *, only_if_exists: bool = False) -> bool:
         if only_if_exists and self._live(sid) is None:
             return False
+        if self._expired(record):  # already expired: never written, as in connect-redis (CR-03)
+            self.sessions.pop(sid, None)
+            return False
         self.sessions[sid] = json.dumps(record, separators=(",", ":"))
         return True
+
+    async def touch(self, sid: str, record: Record) -> None:
+        """Update only the stored cookie, as express's MemoryStore does (XS-49): rewriting the
+        whole record would undo a change another request saved in the meantime."""
+        current = self._live(sid)
+        if current is not None:
+            current["cookie"] = record["cookie"]
+            self.sessions[sid] = json.dumps(current, separators=(",", ":"))
 
     async def destroy(self, sid: str) -> None:
         self.sessions.pop(sid, None)

@@ -66,6 +66,8 @@ class RedisStore(Store):
         return bool(written)
 
     async def touch(self, sid: str, record: Record) -> None:
+        """One `EXPIRE`, as connect-redis does. The stored `cookie.expires` goes stale, which
+        is fine: Redis's TTL is what ends an idle session, and the next save rewrites it."""
         ttl = self._ttl(record)
         if ttl <= 0:
             await self.destroy(sid)
