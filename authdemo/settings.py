@@ -109,6 +109,7 @@ class Settings:
     # --- time and randomness, injected so notebooks are reproducible -------------------
     clock: Callable[[], float] = time.time
     new_id: Callable[[], str] = default_id
+    """Every random identifier: session ids, JWT `jti`, refresh families, CSRF tokens."""
 
     def __post_init__(self) -> None:
         if isinstance(self.session_secrets, (Secret, str, bytes)):

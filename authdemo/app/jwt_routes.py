@@ -10,7 +10,6 @@ scripts cannot read, and every state-changing request must echo a CSRF token.
 from __future__ import annotations
 
 import hmac
-import secrets
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -96,7 +95,7 @@ async def login(body: JwtLoginRequest, request: Request, response: Response, svc
         raise AuthError(401, "invalid_credentials", "wrong username or password",
                         {"WWW-Authenticate": 'Bearer realm="authdemo"'})
     family = svc.settings.new_id()  # one family per login: all its refresh tokens
-    csrf = secrets.token_urlsafe(16) if body.delivery == "cookie" else None
+    csrf = svc.settings.new_id() if body.delivery == "cookie" else None
     return await _issue_pair(svc, request, response, user.username, user.role, family, csrf)
 
 

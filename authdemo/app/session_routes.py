@@ -10,7 +10,6 @@ login returned.
 from __future__ import annotations
 
 import hmac
-import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -56,7 +55,7 @@ async def login(body: LoginRequest, request: Request,
     session = session_of(request)
     await session.regenerate()  # a new id for the new privilege level
     session["user"] = {"username": user.username, "role": user.role}
-    session["csrf_token"] = secrets.token_urlsafe(16)
+    session["csrf_token"] = svc.settings.new_id()  # random, like an id
     return {"message": "logged in", "username": user.username,
             "csrf_token": session["csrf_token"]}
 

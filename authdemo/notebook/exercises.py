@@ -1,6 +1,6 @@
 """Self-checking exercises: a learner's answer gets a pass or a hint, never a traceback.
 
-    ex = Exercise("1.1", "Which status does a tampered token get?", check=lambda a: a == 401,
+    ex = Exercise("1.1", "Which status does a tampered token get?", lambda a: a == 401,
                   hint="Tampering breaks the signature; which status means 'who are you?'")
     ex.check(None)   # → "not answered yet" + the hint
     ex.check(401)    # → "✅ correct"
@@ -48,10 +48,11 @@ class Exercise:
     """Returns True for a right answer."""
     hint: str
 
-    def check(self, answer: Any, *, solution: bool = False) -> bool:
+    def check(self, answer: Any, *, solution: bool = False) -> None:
+        """Print a verdict (returns nothing, so a cell shows only the verdict)."""
         if answer is None or answer is ...:
             print(f"Exercise {self.number}: not answered yet. Hint: {self.hint}")
-            return False
+            return
         try:
             ok = bool(self.check_answer(answer))
         except Exception as exc:  # a learner's odd answer is a hint, not a traceback
@@ -60,4 +61,3 @@ class Exercise:
         if solution:
             assert ok, f"the solution to exercise {self.number} no longer passes"
         print(f"Exercise {self.number}: " + ("✅ correct" if ok else f"❌ not yet. Hint: {self.hint}"))
-        return ok
