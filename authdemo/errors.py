@@ -32,9 +32,9 @@ class AuthError(Exception):
         self.headers = headers or {}
 
 
-def bearer_challenge(error: str, description: str) -> dict[str, str]:
+def bearer_challenge(error: str, description: str, realm: str = "authdemo") -> dict[str, str]:
     """RFC 6750 §3: tell the client which scheme to use and what was wrong."""
-    return {"WWW-Authenticate": f'Bearer realm="authdemo", error="{error}", '
+    return {"WWW-Authenticate": f'Bearer realm="{realm}", error="{error}", '
                                 f'error_description="{description}"'}
 
 

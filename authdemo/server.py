@@ -30,6 +30,7 @@ from starlette.types import ASGIApp
 
 T = TypeVar("T")
 
+_LOOP_THREAD = "authdemo-loop"
 _loop: asyncio.AbstractEventLoop | None = None
 _loop_lock = threading.Lock()
 
@@ -40,13 +41,18 @@ def background_loop() -> asyncio.AbstractEventLoop:
     with _loop_lock:
         if _loop is None or _loop.is_closed():
             _loop = asyncio.new_event_loop()
-            threading.Thread(target=_loop.run_forever, name="authdemo-loop", daemon=True).start()
+            threading.Thread(target=_loop.run_forever, name=_LOOP_THREAD, daemon=True).start()
         return _loop
 
 
 def run(coroutine: Coroutine[Any, Any, T], timeout_seconds: float = 30) -> T:
     """Run a coroutine on the background loop and wait for its result."""
-    return asyncio.run_coroutine_threadsafe(coroutine, background_loop()).result(timeout_seconds)
+    loop = background_loop()
+    if threading.current_thread().name == _LOOP_THREAD:
+        coroutine.close()
+        raise RuntimeError("run() and in-process clients are for synchronous code; inside an "
+                           "async route or coroutine, await the call directly instead")
+    return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout_seconds)
 
 
 class _InProcessTransport(httpx.BaseTransport):
@@ -91,7 +97,7 @@ def serve(app: ASGIApp, host: str = "127.0.0.1", port: int = 0,
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off",
                             access_log=False)
     server = uvicorn.Server(config)
-    done = asyncio.run_coroutine_threadsafe(server.serve(), background_loop())
+    done = asyncio.run_coroutine_threadsafe(_serve(server), background_loop())
     try:
         _wait_until(lambda: server.started or done.done(), timeout_seconds=10)
         if not server.started:
@@ -103,6 +109,15 @@ def serve(app: ASGIApp, host: str = "127.0.0.1", port: int = 0,
         server.should_exit = True
         with contextlib.suppress(Exception):
             done.result(timeout=10)
+
+
+async def _serve(server: uvicorn.Server) -> None:
+    """uvicorn calls sys.exit() when it cannot start (port in use, ...). A SystemExit would
+    escape the shared background loop and stop it for every app; make it an OSError."""
+    try:
+        await server.serve()
+    except SystemExit as exc:
+        raise OSError(f"uvicorn could not start (exit code {exc.code})") from None
 
 
 def _wait_until(condition: Any, timeout_seconds: float) -> None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
 ROOT = Path(__file__).resolve().parents[1]
 NOISY_CELL_METADATA = ("execution", "collapsed", "scrolled", "ExecuteTime")
@@ -26,6 +27,7 @@ def normalise(nb: nbformat.NotebookNode) -> None:
         "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
         "language_info": {"name": "python"},
     }
+    nb, _ = CoalesceStreamsPreprocessor().preprocess(nb, {})  # one stream per cell, not per flush
     for cell in nb.cells:
         for key in NOISY_CELL_METADATA:
             cell.metadata.pop(key, None)

@@ -1,23 +1,12 @@
-"""Reading an HTML form body without extra dependencies.
-
-FastAPI's `Form(...)` needs python-multipart, which authdemo does not install; a
-URL-encoded form is one `parse_qs` away, so the architecture apps read it here.
-"""
+"""Reading an HTML form body: the text fields, parsed by Starlette with python-multipart."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qs
-
 from starlette.requests import Request
-
-MAX_FORM_BYTES = 16 * 1024
-"""Login and logout forms are a few hundred bytes; anything bigger is refused unread."""
 
 
 async def read_form(request: Request) -> dict[str, str]:
-    """The first value of each field of an `application/x-www-form-urlencoded` body."""
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        return {}
-    fields = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
-    return {name: values[0] for name, values in fields.items()}
+    """The text fields of a submitted form. Files are refused and the field count is
+    capped, so a hostile body cannot make the server buffer uploads."""
+    form = await request.form(max_files=0, max_fields=50)
+    return {name: value for name, value in form.items() if isinstance(value, str)}

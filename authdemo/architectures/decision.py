@@ -27,21 +27,23 @@ native programs; service: your own back-end services; third_party: other people'
 
 Choice = Literal["session", "jwt", "oauth", "hybrid"]
 
-NB04 = "04_which_to_choose.ipynb"
-EVIDENCE: dict[str, str] = {
-    "spa-cors": f"{NB04}#spa-cors",
-    "spa-refresh": f"{NB04}#spa-refresh",
-    "ssr-flow": f"{NB04}#ssr-flow",
-    "ssr-csrf": f"{NB04}#ssr-csrf",
-    "oauth-public-keys": f"{NB04}#oauth-public-keys",
-    "oauth-rotation": f"{NB04}#oauth-rotation",
-    "oauth-audience": f"{NB04}#oauth-audience",
-    "bff-cookie": f"{NB04}#bff-cookie",
-    "bff-logout": f"{NB04}#bff-logout",
-    "comparison": "03_comparison.ipynb",
-    "labs": "05_security_labs.ipynb",
+NB04, NB03, NB05 = "04_which_to_choose.ipynb", "03_comparison.ipynb", "05_security_labs.ipynb"
+EVIDENCE: dict[str, tuple[str, str]] = {
+    "spa-cors": (f"{NB04}#spa-cors", "04 §1 CORS"),
+    "spa-refresh": (f"{NB04}#spa-refresh", "04 §1 refresh rotation"),
+    "ssr-flow": (f"{NB04}#ssr-flow", "04 §2 SSR flow"),
+    "ssr-csrf": (f"{NB04}#ssr-csrf", "04 §2 CSRF"),
+    "oauth-public-keys": (f"{NB04}#oauth-public-keys", "04 §3 public keys only"),
+    "oauth-rotation": (f"{NB04}#oauth-rotation", "04 §3 key rotation"),
+    "oauth-audience": (f"{NB04}#oauth-audience", "04 §3 audience"),
+    "bff-cookie": (f"{NB04}#bff-cookie", "04 §4 BFF cookie"),
+    "bff-logout": (f"{NB04}#bff-logout", "04 §4 BFF logout"),
+    "scalability": (NB03, "03 §3 Scalability, measured"),
+    "logout": (NB03, "03 §4 Logout, measured"),
+    "browser-lab": (NB05, "05 browser lab"),
 }
-"""Where each claim is shown running. Notebook 04's anchors are tested to exist."""
+"""Where each claim is shown running: (link relative to notebooks/, a label). Notebook 04's
+anchors are tested to exist."""
 
 MODULES: dict[str, str] = {
     "session": "authdemo.architectures.ssr_app",
@@ -91,10 +93,12 @@ class Reason:
     text: str
     evidence: str
     """A link relative to notebooks/: the cell or notebook that shows it."""
+    section: str
+    """Where that is, in words: "04 §1 CORS"."""
 
     def markdown(self) -> str:
         sign = "+" if self.kind == "gain" else "−"
-        return f"{sign} {self.text} ([evidence]({self.evidence}))"
+        return f"{sign} {self.text} ([{self.section}]({self.evidence}))"
 
 
 @dataclass(frozen=True)
@@ -109,13 +113,16 @@ class Recommendation:
         lines = [f"{self.choice}: {self.summary}", f"  built in {self.module}"]
         for r in self.reasons:
             sign = "+" if r.kind == "gain" else "-"
-            lines += textwrap.wrap(f"{r.text} [{r.evidence}]", width, initial_indent=f"  {sign} ",
-                                   subsequent_indent="    ")
+            label = r.section.replace(" ", "\u00a0")  # keep "[04 §1 CORS]" on one line
+            wrapped = textwrap.wrap(f"{r.text} [{label}]", width, initial_indent=f"  {sign} ",
+                                    subsequent_indent="    ")
+            lines += [line.replace("\u00a0", " ") for line in wrapped]
         return "\n".join(lines)
 
 
 def _reason(kind: Literal["gain", "cost"], text: str, evidence: str) -> Reason:
-    return Reason(kind, text, EVIDENCE[evidence])
+    link, section = EVIDENCE[evidence]
+    return Reason(kind, text, link, section)
 
 
 def _choose(req: Requirements) -> Choice:
@@ -142,34 +149,34 @@ def _reasons(choice: Choice, req: Requirements) -> list[Reason]:
                          "state-changing call needs a CSRF token", "ssr-csrf"))
         if req.servers > 1:
             r.append(_reason("cost", f"{req.servers} servers must share one session store "
-                             "(Redis): a lookup on every request", "comparison"))
+                             "(Redis): a lookup on every request", "scalability"))
             if not req.team_can_run_shared_store:
                 r.append(_reason("cost", "your team cannot run a shared store: use a managed "
                                  "Redis, or sticky sessions (logged out when a server restarts)",
-                                 "comparison"))
+                                 "scalability"))
             if req.instant_revocation:
                 r.append(_reason("gain", "instant revocation on many servers needs shared state "
                                  "either way; a JWT denylist costs the same round trip as a "
-                                 "session lookup, so sessions give it for free", "comparison"))
+                                 "session lookup, so sessions give it for free", "logout"))
     if choice == "session" and "spa" in req.clients:
         r.append(_reason("gain", "the SPA is served from its API's own site: the cookie just "
                          "works, with no CORS and no token in page scripts", "bff-cookie"))
     if choice == "jwt":
         r.append(_reason("gain", "any server with the key verifies a token alone: nothing to "
-                         "share between servers", "comparison"))
+                         "share between servers", "scalability"))
         r.append(_reason("cost", "a token lives until it expires: keep access tokens to "
                          "minutes and rotate refresh tokens (reuse revokes the login)",
                          "spa-refresh"))
         if "spa" in req.clients:
             r.append(_reason("cost", "a Bearer token is not sent automatically (no CSRF) but page "
                              "scripts can read it: keep it in memory, never localStorage",
-                             "labs"))
+                             "browser-lab"))
         if req.cross_domain:
             r.append(_reason("cost", "the API must allow the page's origin, and only it (CORS)",
                              "spa-cors"))
         if req.instant_revocation:
             r.append(_reason("cost", "instant logout needs a denylist lookup on every request: "
-                             "shared state again", "comparison"))
+                             "shared state again", "logout"))
     if choice in ("oauth", "hybrid"):
         r.append(_reason("gain", "services verify with public keys only: none of them can "
                          "mint a token", "oauth-public-keys"))
@@ -180,7 +187,7 @@ def _reasons(choice: Choice, req: Requirements) -> list[Reason]:
                          "oauth-rotation"))
     if choice == "oauth" and req.instant_revocation:
         r.append(_reason("cost", "instant revocation defeats offline verification: keep "
-                         "tokens short, or check a denylist (a shared lookup)", "comparison"))
+                         "tokens short, or check a denylist (a shared lookup)", "logout"))
     if choice == "hybrid" and req.clients & {"mobile", "cli"}:
         r.append(_reason("gain", "native apps get Bearer tokens from the same issuer; browsers "
                          "get a cookie: each client the credential it handles best",

@@ -43,7 +43,7 @@ from authdemo.architectures._forms import read_form
 from authdemo.errors import AuthError, bearer_challenge, install_error_handlers
 from authdemo.settings import Secret, default_id
 from authdemo.tokens.codec import MAX_TOKEN_CHARS, InvalidToken, IssuedToken
-from authdemo.tokens.codec import _reason as reason_for
+from authdemo.tokens.codec import reason_for
 
 ALGORITHM = "EdDSA"
 """Pinned on both sides: the verifier never takes the algorithm from the token or the JWK."""

@@ -95,7 +95,7 @@ class TokenCodec:
                 options={"require": REQUIRED_CLAIMS},
             )
         except Exception as exc:  # anything at all (bad base64, odd JSON, ...) is a refusal
-            raise InvalidToken(_reason(exc)) from None
+            raise InvalidToken(reason_for(exc)) from None
         if claims.get("token_use") != token_use:
             raise InvalidToken(f"not an {token_use} token" if token_use == "access"
                                else f"not a {token_use} token")
@@ -104,7 +104,8 @@ class TokenCodec:
         return claims
 
 
-def _reason(exc: Exception) -> str:
+def reason_for(exc: Exception) -> str:
+    """A PyJWT exception as the short reason our 401s carry (for other verifiers too)."""
     for kind, reason in _REASONS:
         if isinstance(exc, kind):
             return reason

@@ -1,0 +1,97 @@
+"""DEMO-ONLY RSA keys for the algorithm-confusion and `jwk`/`jku` labs (notebook 05).
+
+They are published in this repository, so they protect nothing: never use them for
+anything but these labs. Fixed keys (rather than fresh ones per run) keep the
+notebook's outputs identical on every run; RS256 signatures are deterministic.
+
+- `SERVER_*`: the key pair of a pretend RS256 service. Its *public* key is public by
+  design (services publish it, e.g. at /.well-known/jwks.json): the labs assume the
+  attacker has it.
+- `ATTACKER_*`: a key pair the attacker made for themselves.
+"""
+
+SERVER_PRIVATE_PEM = b"""\
+-----BEGIN PRIVATE KEY-----
+MIIEvgIBADANBgkqhkiG9w0BAQEFAASCBKgwggSkAgEAAoIBAQDie08c1pds/AtX
+DGVIqzlo8lKAwtJWiNH9HjvFNzoT2cruzseJjApotaK5lZk4rRtSVjUO27vSPbMm
+hvFeoo8QtBfQmxTozneylWQqeI1HOTBKe9lB79EGukePwqCrQCWzZF3XCqTSJZAs
+BQ9qWcymYVQRoMnk5cYiZkvuE8KX5DF8VyhXSy0ULlVT+hv6DiPPW5LD6tzSTm2p
+L6RxgQVfh1KWeTw/BuA4gGltRKe4ukzC4wV/kztcU/mlxYaFuuJICWDVnZvnnlDq
+dpKB4/fwUheRIerPkvJugoZtw97saYlh9SL7oqCickyQ8LcOAXyLDlP35yQBnFBI
+tINw9XzzAgMBAAECggEASrQjrz51KiSk1Oyox+R6hkxPvFsGqDZvFU+QpYeG559S
+GZ0pIgyILmujJhXbOV+YAHug+qqt9DYXzqB6Ix35lKfipxNQPU5FGym9pWioKRML
+A7aAPgiNaOuuyROIjZQWG2sCrPi8zvhG6s4sfIbsQwEdisb/cTn9NcGKUBhCenjS
+bIDhtYh8qlugDQOsJvtb4zEvHF+JoL8RW8z7PiArQt+bdpEntcQ83QnPO8oDsL8U
+0q5tiPyZ8uFABGgExVk2QJfOoEO8pB7WFnVvbHn9znokwyg76h4R/pgH+9lAq32l
+oQ+nRLP943umT90O0GImIZoNROBtmI9Sj8QnCp7jyQKBgQD9yTXp9mr1smBoa/SJ
+RS+EJeXSEHYjL4CU06mhWInm3NLDfpuivAhwsQ+v/9+MpjkLj+SVWbr+/1BeOBd9
+DCtBeaRH2p09S/49qTCQRfKPtwnwiQX8oV6okrGcLhircW3ytnLVexZYbMoJarOT
+1782RA7R89zsJtboPft6mnovfQKBgQDkdR5mIP6yWEqZR1Vv58lVFT/12wOhAxBU
+aZYtOFrgRw5YVM/S0ZHYElhie/VUjAMQ1kynyn1hcs1Pc2lD7Nwx4Sokks56ZGXd
+4I+oqIWyKbiqX6Yt457DbRyeFDc4lmsMjdEBGgw7zgpkVoEtPMLImHLnLO+OF49O
+7D5WGebpLwKBgQCo+PY3n4UZr7l27SH036bCcsUw9xrhVHhlHwSbU6sFllOSLFMN
+p+pqtck/IrtCF051/0lvkz3pGC73fJtO+/I09vvFh64XqOhPP74A4UGeJH2utFzT
+FtJCpOEynpJ4W96bspSExR5co5plaLDGJ+i9BdVkPt0CMt315Ybx27astQKBgEDf
+iRxTLkASlkxkVzyJw0An4pu775HfPtnZic2ZfSTGyKoIm2MwI4wJ2ZNNw+KYR56W
+W/oho+zyHp77FN82+WgomkD8dymGLO8Of3zTLfPjqQ6oTpYlVsYDy+aPswacoBVW
+iA0aCnNJFOZdMh1Yba9squQ+fGALDKTKrQDiJhH9AoGBAIXygcQGgHEJ/SJG4T6j
+qRd7s+rCFFwR+PnnvrwTxUpeeB61c9G+4dmQQCSzhhUjMvlOrjsfMoIYphsFaMou
+cnUL8Q+mlvjERhwkPOuJFi9seSS3LOs9VktumJajy4HBixJSRrBYeJYPCIlnmmED
+pQlJBCVi4nKHLT+rYwWVSJBT
+-----END PRIVATE KEY-----
+"""
+
+SERVER_PUBLIC_PEM = b"""\
+-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA4ntPHNaXbPwLVwxlSKs5
+aPJSgMLSVojR/R47xTc6E9nK7s7HiYwKaLWiuZWZOK0bUlY1Dtu70j2zJobxXqKP
+ELQX0JsU6M53spVkKniNRzkwSnvZQe/RBrpHj8Kgq0Als2Rd1wqk0iWQLAUPalnM
+pmFUEaDJ5OXGImZL7hPCl+QxfFcoV0stFC5VU/ob+g4jz1uSw+rc0k5tqS+kcYEF
+X4dSlnk8PwbgOIBpbUSnuLpMwuMFf5M7XFP5pcWGhbriSAlg1Z2b555Q6naSgeP3
+8FIXkSHqz5LyboKGbcPe7GmJYfUi+6KgonJMkPC3DgF8iw5T9+ckAZxQSLSDcPV8
+8wIDAQAB
+-----END PUBLIC KEY-----
+"""
+
+ATTACKER_PRIVATE_PEM = b"""\
+-----BEGIN PRIVATE KEY-----
+MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQCSRV+HM5JNPtRo
+VakbXvCMXGEm2pB5dquV1Jgxg/DpxDZSfAacQUna6xsXOkUcnSG3iXzfTAwKrTBa
+VanVMqD89lKTA8KqCqhRlCIIqt0KgvJ6L1fJ7IPYNYU2scPqh8V22fYNDz4QZRAi
+mX7YPxar40HI62AB2ChyJLGyVshk5d/YEyMcBwvXf7mzAovRghX9ofEC937XWczn
+Iw9d9S4K3dNXYZhakPkPNtkLTqvw6sR/oESzV+Y6eTNK3lFMs8l0CnHFD9F6Ne37
+TdzL04qj0lP8zgWqI0ONI12Sl4WB8vHsJ6WArubC9g/fy0xht0yHmfkRamAU2stt
+wPk+aabZAgMBAAECggEANiqtmSZed++b/jU2phWu8/Oj4J0Q4oIxQY+UesW3GgKY
+8UvPsN62qHTnN99Sx6li2pJ2JUUGso93OATAG10f4/2eD6ZVWN4QfgFi5x3LNIDQ
+pbHRi0vkeVU8i0giWsBDvmMx7J0n6S9b3cxE/nTCgw3qBysvBw/Szo5LJdVgaYht
+n1qztFPn6Mli2VjkOgJGi/NxsUBc7ylYxTe8jwx4I7VUBSIe01NfhTuVeo9Fr9Wo
+TOdsE5VqeInnlCd9LcsyixdjZcdHxEelsWQvl8WNvDuTDmhTp4V26OwEnhmKfBsC
+QOdC/Fx6sAOGw3ePTyi7G56JWSFJfPbDpUxQHICKpwKBgQDNJIm6oU6kzN235M2x
+Rb93Ojuc426sCzPkyPy57AF78PJmUV3JaRPEwtVvTMQB7L1i07b/ZHoskOyhW/Ck
+h6bVwKaM7zsi+N8mGkumF0hCJKobQn6KSYSBgjeu6LQkw6PGMW09nK+NTy1t5Pdc
+LCdD+yhWuJbljRfozffQ2b+9mwKBgQC2iISHaWYjxKstY2Xe2GtdXgFL1zyEAdym
+aYhS5QxsjLi1JxJOrXNy5UlRll254o50ksMMqgC36BB+0b79f17QKSa4OEaDJWmD
+w27GsFrZ2R/4R0HLg4tGsWdoPhK7ta5Og1mO+yP/qnlWvqRAjtejHP1osaVcTpkK
+EDQvrcAumwKBgQDF8K+EiQjdM1/shLWEi4xHesTyiPDMyLJ12wkgTHzSHpeF6pTY
+Nq+Ad46CKkwmn0vOBALbQxQv1Fa/C3uTBeEQ9ya9bkhdYk3O8ih0RprOV5pbWznG
+LVHRtNgNyTOpFaz9G8wQWxN5AiEPnJKhOWlZywoNQ2c2b4HWfIbV2oWMaQKBgCjs
+QHIvciPQwuPhJgSpFqEPI1FChyG9XR++Bz82dOudPQf4I4WaI4j92Ms+3/J91ZxT
+DwG214RjtdcI5T3mIXaf0zt3+m8KozZUSXCoNyYiJKXALAMZkc8elOVtDTwiRlr5
+3clNisuWB7An+6ExpSy/ohynv0ALqwnzig+qb6zDAoGAPPnmdpEY8GVhZhbPVzkn
++tpPdtuuqqV39Y62eaTZWQM34QK7nClsciBYfhVHxmjDZNBAHPmRqLtkhvsFZx1z
+M0UsSSolO7ex8GagBiia9GtfxGMeSas5VEz+OJDy112FxbNMZDnlK3650vwW/Jc2
+XgNqBh7ZfBR8GVMYy2YRZKM=
+-----END PRIVATE KEY-----
+"""
+
+ATTACKER_PUBLIC_PEM = b"""\
+-----BEGIN PUBLIC KEY-----
+MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEAkkVfhzOSTT7UaFWpG17w
+jFxhJtqQeXarldSYMYPw6cQ2UnwGnEFJ2usbFzpFHJ0ht4l830wMCq0wWlWp1TKg
+/PZSkwPCqgqoUZQiCKrdCoLyei9XyeyD2DWFNrHD6ofFdtn2DQ8+EGUQIpl+2D8W
+q+NByOtgAdgociSxslbIZOXf2BMjHAcL13+5swKL0YIV/aHxAvd+11nM5yMPXfUu
+Ct3TV2GYWpD5DzbZC06r8OrEf6BEs1fmOnkzSt5RTLPJdApxxQ/RejXt+03cy9OK
+o9JT/M4FqiNDjSNdkpeFgfLx7CelgK7mwvYP38tMYbdMh5n5EWpgFNrLbcD5Pmmm
+2QIDAQAB
+-----END PUBLIC KEY-----
+"""
