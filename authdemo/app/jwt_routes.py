@@ -42,7 +42,7 @@ def invalid_token(reason: str) -> AuthError:
 
 
 # --- dependencies: credentials, then claims, then the user --------------------------------
-def presented_access_token(request: Request) -> tuple[str, bool]:
+def presented_access_token(request: Request) -> tuple[str, bool]:  # called, not injected
     """The access token and whether it came from a cookie (then CSRF rules apply)."""
     header = request.headers.get("authorization")
     if header is not None:

@@ -28,7 +28,7 @@ def session_of(request: Request) -> Session:
     return request.session  # type: ignore[return-value]  # put there by SessionMiddleware
 
 
-def logged_in_user(request: Request) -> dict[str, Any]:
+async def logged_in_user(request: Request) -> dict[str, Any]:
     """The seed's `isAuthenticated`: the session must hold a user."""
     user = session_of(request).get("user")
     if not isinstance(user, dict):
@@ -36,7 +36,7 @@ def logged_in_user(request: Request) -> dict[str, Any]:
     return user
 
 
-def require_csrf(request: Request) -> None:
+async def require_csrf(request: Request) -> None:
     expected = str(session_of(request).get("csrf_token", ""))
     sent = request.headers.get(CSRF_HEADER, "")
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):

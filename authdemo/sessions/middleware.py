@@ -13,6 +13,7 @@ The decisions are express-session's own functions (index.js), with their names:
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -75,7 +76,7 @@ class SessionMiddleware:
 
         cookie_id = self._signed_id_from_request(scope)
         try:
-            session, loaded = await self._load(cookie_id)
+            session, loaded, touched = await self._load(cookie_id)
         except StoreUnavailable:
             await error_response(503, "store_unavailable", "The session store is unavailable; "
                                  "try again shortly.")(scope, receive, send)
@@ -93,7 +94,7 @@ class SessionMiddleware:
                 return  # we already answered 503; drop the app's own response
             if message["type"] == "http.response.start":
                 try:
-                    set_cookie = await self._commit(scope, session, cookie_id, loaded,
+                    set_cookie = await self._commit(scope, session, cookie_id, loaded, touched,
                                                     original_id, original_hash)
                 except StoreUnavailable:
                     store_failed = True
@@ -112,10 +113,16 @@ class SessionMiddleware:
             return None
         return decode_cookie_value(raw, self.config.secrets)
 
-    async def _load(self, cookie_id: str | None) -> tuple[Session, bool]:
-        """The session for this request, and whether it came from the store."""
+    async def _load(self, cookie_id: str | None) -> tuple[Session, bool, bool]:
+        """The session for this request, whether it came from the store, and whether the
+        store already renewed its lifetime while reading it."""
+        store, touched = self.config.store, False
         if cookie_id is not None:
-            record = await self.config.store.get(cookie_id)
+            if store.touches_on_read and not self.config.resave:
+                touched = True  # the touch that ends every request, done now (one round trip)
+                record = await store.read_and_touch(cookie_id, self._renewed_ttl_seconds())
+            else:
+                record = await store.get(cookie_id)
             if record is not None:
                 try:
                     session = Session.from_record(self.config, cookie_id, record)
@@ -123,12 +130,17 @@ class SessionMiddleware:
                     session = None  # an unreadable record is discarded, never a 500 (XS-16)
                 if session is not None and not session.cookie.past_absolute_deadline(
                         self.config.clock()):
-                    return session, True
-                await self.config.store.destroy(cookie_id)
-        return Session.generate(self.config), False
+                    return session, True, touched
+                await store.destroy(cookie_id)
+        return Session.generate(self.config), False, False
+
+    def _renewed_ttl_seconds(self) -> int:
+        """What a touch would set: the idle timeout (the absolute cap is checked on load)."""
+        max_age = self.config.cookie.max_age_seconds
+        return 86_400 if max_age is None else max(1, math.ceil(max_age))
 
     async def _commit(self, scope: Scope, session: Session, cookie_id: str | None, loaded: bool,
-                      original_id: str, original_hash: str) -> str | None:
+                      touched: bool, original_id: str, original_hash: str) -> str | None:
         """Save or touch the session as express-session would; return the Set-Cookie, if any."""
         config = self.config
         secure = self._cookie_secure(scope)
@@ -169,7 +181,7 @@ class SessionMiddleware:
             if not written:
                 return None
             session.saved = (session.id, current_hash)
-        elif should_touch():
+        elif should_touch() and not touched:
             await config.store.touch(session.id, session.to_record())
 
         if secure is None or not should_set_cookie():

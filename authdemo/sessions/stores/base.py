@@ -4,8 +4,9 @@ A record is a JSON-able dict: `{"cookie": {...}, **session_data}`, the same shap
 express-session writes, so Node and Python can share one Redis.
 
 Required: `get`, `set`, `destroy`. Recommended: `touch` (with `resave=False` the
-middleware calls it instead of rewriting an unchanged session). Optional, for
-inspection in the notebooks: `ids`, `length`, `clear`.
+middleware calls it instead of rewriting an unchanged session). Optional:
+`read_and_touch` (both in one round trip), and for inspection in the notebooks
+`ids`, `length`, `clear`.
 
 One addition to express's contract: `set(..., only_if_exists=True)`. The middleware
 uses it when saving a session it *loaded*, so a slow request that finishes after a
@@ -39,6 +40,17 @@ class Store(ABC):
     @abstractmethod
     async def destroy(self, sid: str) -> None:
         """Forget the session: the next `get` returns None."""
+
+    touches_on_read: bool = False
+    """True if `read_and_touch` really extends the lifetime while reading."""
+
+    async def read_and_touch(self, sid: str, ttl_seconds: int) -> Record | None:
+        """Optional: `get`, and extend the lifetime to `ttl_seconds` in the same round trip.
+
+        Every request on a live session ends in a touch (express-session's rule), so a
+        store that can do both at once halves the round trips. Default: just `get`.
+        """
+        return await self.get(sid)
 
     async def touch(self, sid: str, record: Record) -> None:
         """Extend the lifetime of an unchanged session. Default: rewrite it if it still exists."""

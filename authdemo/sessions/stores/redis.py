@@ -2,7 +2,8 @@
 
 A port of connect-redis: keys `sess:<id>`, the record as JSON, and a TTL taken
 from the cookie's expiry, so Redis itself deletes a session when it expires.
-`touch` is one `EXPIRE`. Works with redis-py's asyncio client and with fakeredis.
+`touch` is one `EXPIRE`, and `read_and_touch` folds it into the read (`GETEX`), so a
+request on a live session costs one round trip. Works with redis-py's asyncio client and with fakeredis.
 
 Every Redis error becomes `StoreUnavailable`, which the app answers with 503:
 when we cannot check a session, we do not let the request through.
@@ -46,8 +47,17 @@ class RedisStore(Store):
         cookie = Cookie.from_json(record.get("cookie", {}), CookieOptions(), self._clock())
         return cookie.ttl_seconds(self._clock())
 
+    touches_on_read = True
+
     async def get(self, sid: str) -> Record | None:
-        raw = await guarded(self.redis.get(self.key(sid)))
+        return self._parse(await guarded(self.redis.get(self.key(sid))))
+
+    async def read_and_touch(self, sid: str, ttl_seconds: int) -> Record | None:
+        """`GETEX key EX ttl`: read the session and renew its TTL in one command."""
+        return self._parse(await guarded(self.redis.getex(self.key(sid), ex=ttl_seconds)))
+
+    @staticmethod
+    def _parse(raw: bytes | None) -> Record | None:
         if raw is None:
             return None
         try:
