@@ -7,6 +7,9 @@ Where to find each idea:
     authdemo.sessions         express-session in Python: signing, cookie, Session, stores
     authdemo.app              the hardened FastAPI app (create_app)
     authdemo.vulnerable_seed  the blog post's code, ported literally, flaws and all
+    authdemo.architectures    notebook 04's systems: SPA + API, SSR, OAuth-like, BFF, decision
+    authdemo.labs             notebook 05's attacks and the naive targets they beat
+    authdemo.browser_lab      notebook 05's real-browser demos (Playwright + Chromium)
     authdemo.server           in-process client, real uvicorn server, background loop
     authdemo.teaching         a movable clock and predictable ids, for notebooks
     authdemo.notebook         display and exercise helpers used by the notebooks

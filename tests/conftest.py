@@ -11,6 +11,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from authdemo import Secret, Settings, create_app, in_process_client
+from authdemo.teaching import TeachingClock
 from authdemo.users import UserDirectory
 
 REDIS_URL = os.environ.get("AUTHDEMO_REDIS_URL")  # None: Redis-marked tests are skipped
@@ -40,3 +41,11 @@ def app(settings, users):
 def client(app):
     with in_process_client(app) as c:
         yield c
+
+
+@pytest.fixture
+def clock():
+    """The process clock frozen at 2026-01-01 09:00 UTC (PyJWT and fakeredis read it too);
+    `clock.advance(seconds)` jumps it. Released after the test."""
+    with TeachingClock() as frozen:
+        yield frozen

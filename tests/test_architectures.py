@@ -26,7 +26,7 @@ from authdemo.architectures.oauth_like import (AUTH_SERVER_URL, JWKS_PATH, Acces
                                                create_resource_server, demo_signing_key,
                                                holds_only_public_keys)
 from authdemo.sessions.signing import decode_cookie_value
-from authdemo.teaching import SeededIds, TeachingClock
+from authdemo.teaching import SeededIds
 from authdemo.users import DEMO_PASSWORDS
 from tests.conftest import JWT_SECRET, SESSION_SECRET
 
@@ -34,13 +34,6 @@ ROOT = Path(__file__).resolve().parents[1]
 ALICE = {"username": "alice", "password": DEMO_PASSWORDS["alice"][1]}
 ORDERS, BILLING = "http://orders.internal", "http://billing.internal"
 JOB_SECRET = "reports-job-secret-0123456789abcdef-0123"
-
-
-@pytest.fixture
-def clock():
-    teaching_clock = TeachingClock()
-    yield teaching_clock
-    teaching_clock.stop()
 
 
 @pytest.fixture

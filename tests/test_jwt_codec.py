@@ -9,17 +9,8 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from authdemo.teaching import TeachingClock
 from authdemo.tokens import InvalidToken, TokenCodec
 from authdemo.tokens.codec import MAX_TOKEN_CHARS
-
-
-@pytest.fixture
-def clock():
-    """The process clock frozen at a known moment (PyJWT reads it too); released afterwards."""
-    teaching_clock = TeachingClock()
-    yield teaching_clock
-    teaching_clock.stop()
 
 
 @pytest.fixture

@@ -9,19 +9,10 @@ import jwt
 import pytest
 
 from authdemo import run
-from authdemo.teaching import TeachingClock
 from authdemo.users import DEMO_PASSWORDS
 
 ALICE = {"username": "alice", "password": DEMO_PASSWORDS["alice"][1]}
 REALM_ONLY = 'Bearer realm="authdemo"'
-
-
-@pytest.fixture
-def clock():
-    """The process clock frozen at a known moment (PyJWT reads it too); released afterwards."""
-    teaching_clock = TeachingClock()
-    yield teaching_clock
-    teaching_clock.stop()
 
 
 # --- helpers that read like the situation ------------------------------------------------------

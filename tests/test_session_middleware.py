@@ -33,16 +33,9 @@ from authdemo.server import background_loop, in_process_client, run
 from authdemo.sessions import CookieOptions, MemoryStore, RedisStore, Session
 from authdemo.sessions.cookie import http_date
 from authdemo.sessions.signing import encode_cookie_value, sign
-from authdemo.teaching import TeachingClock
 
 STORE_DOWN = {"error": "store_unavailable",
               "message": "The session store is unavailable; try again shortly."}
-
-
-@pytest.fixture
-def clock():
-    with TeachingClock() as frozen:
-        yield frozen
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ from authdemo import Secret, create_app, in_process_client, run
 from authdemo.redis_client import connect_redis
 from authdemo.sessions import MemoryStore, Store, StoreUnavailable
 from authdemo.sessions.signing import decode_cookie_value, encode_cookie_value
-from authdemo.teaching import TeachingClock
 from authdemo.users import DEMO_PASSWORDS
 
 COOKIE = "authdemo.sid"
@@ -24,14 +23,6 @@ ALICE = {"username": "alice", "password": DEMO_PASSWORDS["alice"][1]}
 BOB = {"username": "bob", "password": DEMO_PASSWORDS["bob"][1]}
 STORE_DOWN = {"error": "store_unavailable",
               "message": "A backing store is unavailable; try again shortly."}
-
-
-@pytest.fixture
-def clock():
-    """The process clock frozen at a known moment; released afterwards."""
-    teaching_clock = TeachingClock()
-    yield teaching_clock
-    teaching_clock.stop()
 
 
 @pytest.fixture
@@ -222,10 +213,10 @@ class TestLogout:
         assert "set-cookie" not in replay.headers
         assert stored_ids(store) == []
 
-    def test_anonymous_logout_is_forbidden_before_anything_else(self, client):
+    def test_anonymous_logout_asks_for_a_login_before_checking_csrf(self, client):
         response = client.post("/session/logout", headers={"X-CSRF-Token": "x"})
-        assert response.status_code == 403
-        assert response.json()["error"] == "csrf_failed"
+        assert response.status_code == 401
+        assert response.json()["error"] == "login_required"
 
 
 # --- timeouts -------------------------------------------------------------------------------------

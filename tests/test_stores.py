@@ -20,7 +20,6 @@ from authdemo.redis_client import connect_redis
 from authdemo.server import in_process_client, run
 from authdemo.sessions import CookieOptions, MemoryStore, RedisStore, StoreUnavailable
 from authdemo.sessions.cookie import Cookie
-from authdemo.teaching import TeachingClock
 from authdemo.vulnerable_seed import create_vulnerable_seed_app
 
 REDIS_URL = os.environ.get("AUTHDEMO_REDIS_URL")
@@ -60,12 +59,6 @@ def redis_store(request):
     opened = open_store(request.param)
     yield opened
     close_store(opened)
-
-
-@pytest.fixture
-def clock():
-    with TeachingClock() as frozen:
-        yield frozen
 
 
 @pytest.fixture(params=["memory", "fakeredis"])

@@ -13,7 +13,6 @@ from authdemo import Secret, create_vulnerable_seed_app, in_process_client, run
 from authdemo.redis_client import connect_redis
 from authdemo.sessions import MemoryStore, RedisStore
 from authdemo.sessions.signing import decode_cookie_value, encode_cookie_value
-from authdemo.teaching import TeachingClock
 from authdemo.vulnerable_seed import SEED_SECRET
 
 COOKIE = "connect.sid"
@@ -42,13 +41,6 @@ def seed(store):
 def client(seed):
     with in_process_client(seed) as c:
         yield c
-
-
-@pytest.fixture
-def clock():
-    teaching_clock = TeachingClock()
-    yield teaching_clock
-    teaching_clock.stop()
 
 
 # --- helpers that read like the situation -------------------------------------------------------

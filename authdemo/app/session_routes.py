@@ -65,7 +65,9 @@ async def me(user: User) -> dict[str, Any]:
     return user
 
 
-@router.post("/logout", dependencies=[Depends(require_csrf)])
-async def logout(user: User, request: Request) -> dict[str, str]:
+@router.post("/logout")
+async def logout(user: User, request: Request,
+                 _: Annotated[None, Depends(require_csrf)]) -> dict[str, str]:
+    """Logged in first (401), then the CSRF token (403): who you are before what you sent."""
     await session_of(request).destroy()
     return {"message": f"logged out {user['username']}: the session is gone from the store"}

@@ -44,7 +44,7 @@ origin), whose form posts itself to the victim's logout route.
     "attempts":  {name: {"cookie_sent": bool, "status": int, "sec_fetch_site": str,
                          "outcome": "logged out" | "blocked"}} for
         "seed_session"          cookie_sent True,  status 200, outcome "logged out"
-        "hardened_session"      cookie_sent False (SameSite=Lax), status 403 (no CSRF token)
+        "hardened_session"      cookie_sent False (SameSite=Lax), status 401 (so: no session)
         "hardened_jwt_cookie"   cookie_sent False (SameSite=Strict), status 401 (no token)
     and sec_fetch_site "cross-site" in all three: the browser says where the form came from.
 

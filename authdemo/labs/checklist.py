@@ -14,7 +14,6 @@ hardened side refused it with a clean 4xx (or an `InvalidToken`), never a 500.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -25,8 +24,7 @@ from argon2 import PasswordHasher
 from authdemo import Secret, Settings, create_app, create_vulnerable_seed_app, in_process_client
 from authdemo.labs import cracking, naive_verifiers as naive
 from authdemo.labs.cookies import browser_rules, jar_sends
-from authdemo.labs.demo_keys import (ATTACKER_PRIVATE_PEM, ATTACKER_PUBLIC_PEM,
-                                     SERVER_PRIVATE_PEM, SERVER_PUBLIC_PEM)
+from authdemo.labs.demo_keys import ATTACKER_PRIVATE_PEM, ATTACKER_PUBLIC_PEM, SERVER_PUBLIC_PEM
 from authdemo.labs.forging import make_token, public_jwk, sign_rs256, tamper
 from authdemo.labs.naive_apps import counter_ids, create_naive_advice_app
 from authdemo.labs.pinned_verifiers import KeyRing, RS256Verifier
@@ -111,7 +109,7 @@ class Row:
             assert 400 <= self.hardened.status < 500, f"{self.attack}: {self.hardened}"
 
 
-# --- the targets ----------------------------------------------------------------------------------
+# --- the targets ------------------------------------------------------------------------------
 class Targets:
     """Fresh apps for one run, all on the given clock, all reproducible."""
 
@@ -160,7 +158,7 @@ def _with_cookie(t: Targets, app: Any, name: str, value: str) -> httpx.Client:
     return client
 
 
-# --- JWT attacks ----------------------------------------------------------------------------------
+# --- JWT attacks ------------------------------------------------------------------------------
 def tampering(t: Targets) -> tuple[Outcome, Outcome]:
     forged = tamper(t.seed_token(), username="admin")
     seed = t.client(t.seed()).get("/jwt/protected", headers={"Authorization": forged})
@@ -344,7 +342,7 @@ def _advance(t: Targets, seconds: float) -> None:
     advance(seconds)
 
 
-# --- session and cookie attacks ----------------------------------------------------------------
+# --- session and cookie attacks ---------------------------------------------------------------
 def session_fixation(t: Targets) -> tuple[Outcome, Outcome]:
     seed_app = t.seed()
     attacker = t.client(seed_app)
@@ -503,7 +501,7 @@ def csrf_jwt_cookie(t: Targets) -> tuple[Outcome, Outcome]:
             http_outcome("hardened cookie mode", refused))
 
 
-# --- the table --------------------------------------------------------------------------------------
+# --- the table --------------------------------------------------------------------------------
 def _ref(rfc: str, owasp: str, asvs: str, lab: str) -> Reference:
     return Reference(rfc, owasp, asvs, lab)
 

@@ -28,15 +28,18 @@ from jwt.algorithms import RSAAlgorithm
 from authdemo.labs.forging import HMAC_HASHES, decode_json, hmac_signature
 from authdemo.labs.world import KEY_DIR, FakeInternet, read_pretend_file
 from authdemo.tokens import InvalidToken
+from authdemo.tokens.codec import reason_for
 
 
 def _split(token: str) -> tuple[dict[str, Any], dict[str, Any], str, str]:
     try:
         header_b64, payload_b64, signature_b64 = token.split(".")
-        return (decode_json(header_b64), decode_json(payload_b64), f"{header_b64}.{payload_b64}",
-                signature_b64)
-    except ValueError:
+        header, claims = decode_json(header_b64), decode_json(payload_b64)
+    except ValueError:  # wrong number of parts, bad base64, bad UTF-8, bad JSON
         raise InvalidToken("malformed token") from None
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise InvalidToken("malformed token")
+    return header, claims, f"{header_b64}.{payload_b64}", signature_b64
 
 
 def _check_hmac(alg: str, signing_input: str, signature_b64: str, key: bytes) -> None:
@@ -78,8 +81,8 @@ def verify_rs256_confused(token: str, public_pem: bytes) -> dict[str, Any]:
         try:
             return jwt.decode(token, public_pem, algorithms=["RS256"],
                               options={"verify_aud": False})
-        except jwt.PyJWTError:
-            raise InvalidToken("bad signature") from None
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(reason_for(exc)) from None
     _check_hmac(alg, signing_input, signature, public_pem)  # the public key as a secret!
     return claims
 
@@ -101,8 +104,8 @@ def _rs256_with_jwk(token: str, jwk: Any) -> dict[str, Any]:
     try:
         key = RSAAlgorithm.from_jwk(jwk)
         return jwt.decode(token, key, algorithms=["RS256"], options={"verify_aud": False})
-    except (jwt.PyJWTError, ValueError, TypeError, KeyError):
-        raise InvalidToken("bad signature") from None
+    except (jwt.PyJWTError, ValueError, TypeError, KeyError) as exc:
+        raise InvalidToken(reason_for(exc)) from None
 
 
 def verify_with_header_jwk(token: str) -> dict[str, Any]:

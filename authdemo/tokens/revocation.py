@@ -11,6 +11,11 @@ The seed's "extra considerations" say logout needs a denylist in Redis. Two piec
 
 Both make a request consult Redis, which is exactly the statefulness JWT was chosen
 to avoid: notebook 03 measures that price. Redis errors fail closed (503).
+
+Know the asymmetry: a session store that loses its data logs everyone out (fails
+closed), but a denylist that loses its data lets logged-out tokens back in until their
+`exp` (fails open, at most the access-token lifetime). Run the denylist's Redis with
+persistence (AOF) in production; tests/test_faults.py pins this behaviour.
 """
 
 from __future__ import annotations
