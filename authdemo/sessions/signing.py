@@ -13,7 +13,6 @@ server; the cookie carries nothing but the id.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 from collections.abc import Sequence
 from urllib.parse import quote, unquote
@@ -24,7 +23,7 @@ PREFIX = "s:"
 
 
 def _mac(value: str, secret: Secret) -> str:
-    digest = hmac.new(secret.reveal(), value.encode(), hashlib.sha256).digest()
+    digest = hmac.digest(secret.reveal(), value.encode(), "sha256")
     return base64.b64encode(digest).decode().rstrip("=")
 
 
