@@ -233,7 +233,7 @@ async def bench_session_load(bench: Bench, store: Any, label: str, settings: Set
         cookie_id = middleware._signed_id_from_request(scope)
         await middleware._load(cookie_id)
 
-    session, loaded = await middleware._load(middleware._signed_id_from_request(scope))
+    session, loaded, _ = await middleware._load(middleware._signed_id_from_request(scope))
     assert loaded and session["user"]["username"] == C.DEMO_USER, "session did not load"
     await bench.compare(f"session load (middleware), {label}", f"{type(store).__name__}.get",
                         primitive, authdemo, is_async=True)
