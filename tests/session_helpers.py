@@ -252,6 +252,21 @@ def set_cookie_header(response: httpx.Response) -> str | None:
     return headers[0] if headers else None
 
 
+def set_cookie_named(response: httpx.Response, name: str) -> str | None:
+    """The Set-Cookie header for cookie `name` among several (JWT cookie mode sets three)."""
+    for header in set_cookie_headers(response):
+        if header.startswith(name + "="):
+            return header
+    return None
+
+
+def value_of_set_cookie(response: httpx.Response, name: str) -> str:
+    """The value the response sets for cookie `name`; it must set one."""
+    header = set_cookie_named(response, name)
+    assert header is not None, f"expected a {name} Set-Cookie"
+    return header.split(";", 1)[0].split("=", 1)[1]
+
+
 def session_cookie(response: httpx.Response, name: str = COOKIE_NAME) -> str:
     """`name=value` from the response's Set-Cookie, ready to send back (express: `cookie(res)`)."""
     header = set_cookie_header(response)

@@ -18,6 +18,8 @@ from authdemo.sessions import MemoryStore, Store, StoreUnavailable
 from authdemo.sessions.signing import decode_cookie_value, encode_cookie_value
 from authdemo.users import DEMO_PASSWORDS
 
+from session_helpers import set_cookie_named, value_of_set_cookie
+
 COOKIE = "authdemo.sid"
 ALICE = {"username": "alice", "password": DEMO_PASSWORDS["alice"][1]}
 BOB = {"username": "bob", "password": DEMO_PASSWORDS["bob"][1]}
@@ -31,18 +33,6 @@ def store(app):
 
 
 # --- helpers that read like the situation ------------------------------------------------------
-def session_set_cookie(response) -> str | None:
-    """The Set-Cookie header for the session cookie, if the response sent one."""
-    for header in response.headers.get_list("set-cookie"):
-        if header.startswith(COOKIE + "="):
-            return header
-    return None
-
-
-def cookie_value(response) -> str:
-    header = session_set_cookie(response)
-    assert header is not None, "expected a session Set-Cookie"
-    return header.split(";", 1)[0].split("=", 1)[1]
 
 
 def sid_in(value: str, settings) -> str | None:
@@ -102,15 +92,15 @@ class TestLogin:
             assert response.status_code == 401
             assert response.json() == {"error": "invalid_credentials",
                                        "message": "wrong username or password"}
-            assert session_set_cookie(response) is None
+            assert set_cookie_named(response, COOKIE) is None
         assert stored_ids(store) == []
 
     def test_login_stores_exactly_one_session_under_the_cookie_id(self, client, store, settings):
-        value = cookie_value(log_in(client))
+        value = value_of_set_cookie(log_in(client), COOKIE)
         assert stored_ids(store) == [sid_in(value, settings)]
 
     def test_the_session_cookie_is_httponly_lax_path_root_with_an_expiry(self, client):
-        header = session_set_cookie(log_in(client))
+        header = set_cookie_named(log_in(client), COOKIE)
         attributes = header.split("; ")[1:]
         assert attributes[0] == "Path=/"
         assert attributes[1].startswith("Expires=") and attributes[1].endswith(" GMT")
@@ -118,11 +108,11 @@ class TestLogin:
 
     def test_over_https_the_session_cookie_is_secure(self, app):
         with in_process_client(app, base_url="https://testserver") as client:
-            header = session_set_cookie(client.post("/session/login", json=ALICE))
+            header = set_cookie_named(client.post("/session/login", json=ALICE), COOKIE)
         assert header.split("; ")[-3:] == ["HttpOnly", "Secure", "SameSite=Lax"]
 
     def test_the_cookie_value_is_express_sessions_signed_format(self, client, settings):
-        value = cookie_value(log_in(client))
+        value = value_of_set_cookie(log_in(client), COOKIE)
         assert unquote(value).startswith("s:")
         assert sid_in(value, settings) is not None
 
@@ -130,15 +120,15 @@ class TestLogin:
 class TestSessionFixation:
     def test_an_id_planted_before_login_is_not_the_id_after_login(self, client, store, settings):
         planted = encode_cookie_value("planted-by-the-attacker", settings.session_secrets[0])
-        after = cookie_value(log_in(client, cookie=planted))
+        after = value_of_set_cookie(log_in(client, cookie=planted), COOKIE)
         assert sid_in(after, settings) != "planted-by-the-attacker"
         assert "planted-by-the-attacker" not in stored_ids(store)
         should_be_login_required(me(client, planted))
 
     def test_an_attackers_own_live_session_planted_on_the_victim_is_destroyed_at_login(
             self, client, store, settings):
-        attackers = cookie_value(log_in(client, BOB))
-        victims = cookie_value(log_in(client, ALICE, cookie=attackers))
+        attackers = value_of_set_cookie(log_in(client, BOB), COOKIE)
+        victims = value_of_set_cookie(log_in(client, ALICE, cookie=attackers), COOKIE)
         assert sid_in(victims, settings) != sid_in(attackers, settings)
         should_be_login_required(me(client, attackers))
         assert me(client, victims).json() == {"username": "alice", "role": "user"}
@@ -148,14 +138,14 @@ class TestSessionFixation:
 # --- who am I -------------------------------------------------------------------------------------
 class TestMe:
     def test_me_returns_the_logged_in_user(self, client):
-        value = cookie_value(log_in(client))
+        value = value_of_set_cookie(log_in(client), COOKIE)
         response = me(client, value)
         assert response.status_code == 200
         assert response.json() == {"username": "alice", "role": "user"}
 
     def test_me_renews_the_cookie_on_every_response(self, client):
-        value = cookie_value(log_in(client))
-        assert cookie_value(me(client, value)) == value  # rolling: same id, fresh Expires
+        value = value_of_set_cookie(log_in(client), COOKIE)
+        assert value_of_set_cookie(me(client, value), COOKIE) == value  # rolling: same id, fresh Expires
 
     def test_anonymous_me_is_401_without_a_cookie_or_a_store_entry(self, client, store):
         response = client.get("/session/me")
@@ -164,7 +154,7 @@ class TestMe:
         assert stored_ids(store) == []
 
     def test_a_cookie_with_a_bad_signature_is_treated_as_no_session(self, client):
-        value = cookie_value(log_in(client))
+        value = value_of_set_cookie(log_in(client), COOKIE)
         forged = value[:-3] + ("AAA" if not value.endswith("AAA") else "BBB")
         response = me(client, forged)
         should_be_login_required(response)
@@ -172,7 +162,7 @@ class TestMe:
 
     def test_a_live_id_signed_with_another_secret_is_treated_as_no_session(self, client,
                                                                            settings):
-        live_sid = sid_in(cookie_value(log_in(client)), settings)
+        live_sid = sid_in(value_of_set_cookie(log_in(client), COOKIE), settings)
         foreign = encode_cookie_value(live_sid, Secret("another-secret-0123456789abcdef-0123"))
         should_be_login_required(me(client, foreign))
 
@@ -181,7 +171,7 @@ class TestMe:
 class TestLogout:
     def test_logout_without_the_csrf_header_is_forbidden_and_keeps_the_session(self, client,
                                                                                store):
-        value = cookie_value(log_in(client))
+        value = value_of_set_cookie(log_in(client), COOKIE)
         response = log_out(client, value, csrf=None)
         assert response.status_code == 403
         assert response.json() == {"error": "csrf_failed",
@@ -190,23 +180,23 @@ class TestLogout:
         assert len(stored_ids(store)) == 1
 
     def test_logout_with_a_wrong_csrf_header_is_forbidden(self, client):
-        value = cookie_value(log_in(client))
+        value = value_of_set_cookie(log_in(client), COOKIE)
         assert log_out(client, value, csrf="guessed").status_code == 403
 
     def test_logout_deletes_the_store_entry_and_expires_the_cookie(self, client, store):
         login = log_in(client)
-        value, csrf = cookie_value(login), login.json()["csrf_token"]
+        value, csrf = value_of_set_cookie(login, COOKIE), login.json()["csrf_token"]
         response = log_out(client, value, csrf)
         assert response.status_code == 200
         assert response.json() == {
             "message": "logged out alice: the session is gone from the store"}
         assert stored_ids(store) == []
-        assert session_set_cookie(response) == (
+        assert set_cookie_named(response, COOKIE) == (
             f"{COOKIE}=; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT; HttpOnly; SameSite=Lax")
 
     def test_the_old_cookie_replayed_after_logout_is_refused(self, client, store):
         login = log_in(client)
-        value = cookie_value(login)
+        value = value_of_set_cookie(login, COOKIE)
         log_out(client, value, login.json()["csrf_token"])
         replay = me(client, value)
         should_be_login_required(replay)
@@ -236,23 +226,23 @@ def short_lived_client(short_lived_app):
 
 class TestTimeouts:
     def test_a_session_is_alive_just_before_its_idle_timeout(self, short_lived_client, clock):
-        value = cookie_value(log_in(short_lived_client))
+        value = value_of_set_cookie(log_in(short_lived_client), COOKIE)
         clock.advance(599)
         assert me(short_lived_client, value).status_code == 200
 
     def test_a_session_idle_past_its_timeout_is_gone(self, short_lived_client, clock):
-        value = cookie_value(log_in(short_lived_client))
+        value = value_of_set_cookie(log_in(short_lived_client), COOKIE)
         clock.advance(601)
         should_be_login_required(me(short_lived_client, value))
 
     def test_activity_renews_the_idle_timeout(self, short_lived_client, clock):
-        value = cookie_value(log_in(short_lived_client))
+        value = value_of_set_cookie(log_in(short_lived_client), COOKIE)
         for _ in range(3):  # 3 x 500 s = 25 minutes, more than the 10-minute idle timeout
             clock.advance(500)
             assert me(short_lived_client, value).status_code == 200
 
     def test_the_absolute_timeout_ends_even_an_active_session(self, short_lived_client, clock):
-        value = cookie_value(log_in(short_lived_client))
+        value = value_of_set_cookie(log_in(short_lived_client), COOKIE)
         for _ in range(3):
             clock.advance(500)
             assert me(short_lived_client, value).status_code == 200
@@ -263,11 +253,11 @@ class TestTimeouts:
 
     def test_the_cookie_expiry_never_goes_past_the_absolute_deadline(self, short_lived_client,
                                                                      clock):
-        value = cookie_value(log_in(short_lived_client))  # at 09:00:00, the clock's start
+        value = value_of_set_cookie(log_in(short_lived_client), COOKIE)  # at 09:00:00, the clock's start
         for _ in range(3):
             clock.advance(500)
             response = me(short_lived_client, value)
-        assert "; Expires=Thu, 01 Jan 2026 09:30:00 GMT;" in session_set_cookie(response)
+        assert "; Expires=Thu, 01 Jan 2026 09:30:00 GMT;" in set_cookie_named(response, COOKIE)
 
 
 # --- a store that is down fails closed ------------------------------------------------------------

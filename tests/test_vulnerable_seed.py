@@ -15,6 +15,8 @@ from authdemo.sessions import MemoryStore, RedisStore
 from authdemo.sessions.signing import decode_cookie_value, encode_cookie_value
 from authdemo.vulnerable_seed import SEED_SECRET
 
+from session_helpers import set_cookie_named, value_of_set_cookie
+
 COOKIE = "connect.sid"
 TOKEN_REQUIRED = {"message": "토큰이 필요합니다."}  # "a token is required"
 TOKEN_INVALID = {"message": "토큰이 유효하지 않습니다."}  # "the token is invalid"
@@ -53,19 +55,6 @@ def seed_token(client, username: str = "alice") -> str:
 def protected_with(client, authorization: str | None):
     headers = {} if authorization is None else {"Authorization": authorization}
     return client.get("/jwt/protected", headers=headers)
-
-
-def session_set_cookie(response) -> str | None:
-    for header in response.headers.get_list("set-cookie"):
-        if header.startswith(COOKIE + "="):
-            return header
-    return None
-
-
-def cookie_value(response) -> str:
-    header = session_set_cookie(response)
-    assert header is not None, "expected a connect.sid Set-Cookie"
-    return header.split(";", 1)[0].split("=", 1)[1]
 
 
 def as_visitor(client, cookie: str | None = None) -> dict[str, str]:
@@ -158,70 +147,70 @@ class TestSeedSession:
         for _ in range(visits):
             response = client.get("/hello", headers=as_visitor(client))
             assert response.json() == {"hello": "world"}
-            assert session_set_cookie(response) is not None
+            assert set_cookie_named(response, COOKIE) is not None
         assert stored_sessions(store) == visits
 
     def test_an_anonymous_protected_request_is_401_and_still_stores_a_session(self, client,
                                                                               store):
         response = client.get("/session/protected", headers=as_visitor(client))
         assert (response.status_code, response.json()) == (401, LOGIN_REQUIRED)
-        assert session_set_cookie(response) is not None
+        assert set_cookie_named(response, COOKIE) is not None
         assert stored_sessions(store) == 1
 
     def test_the_cookie_has_no_secure_no_samesite_and_no_expiry(self, client):
-        header = session_set_cookie(client.get("/hello", headers=as_visitor(client)))
+        header = set_cookie_named(client.get("/hello", headers=as_visitor(client)), COOKIE)
         assert header == f"{COOKIE}={header.split(';')[0].split('=', 1)[1]}; Path=/; HttpOnly"
 
     def test_even_over_https_the_cookie_is_not_secure(self, seed):
         with in_process_client(seed, base_url="https://testserver") as client:
-            header = session_set_cookie(client.get("/hello"))
+            header = set_cookie_named(client.get("/hello"), COOKIE)
         assert header.endswith("; Path=/; HttpOnly")
         assert "Secure" not in header and "SameSite" not in header
 
     def test_login_needs_no_password(self, client):
-        cookie = cookie_value(client.post("/session/login", json={"username": "carol"},
-                                          headers=as_visitor(client)))
+        cookie = value_of_set_cookie(client.post("/session/login", json={"username": "carol"},
+                                          headers=as_visitor(client)), COOKIE)
         response = client.get("/session/protected", headers=as_visitor(client, cookie))
         assert (response.status_code, response.json()) == (200, {"user": "carol"})
 
     def test_session_fixation_a_planted_id_is_the_same_id_after_login(self, client, store):
-        planted = cookie_value(client.get("/hello", headers=as_visitor(client)))  # attacker
+        planted = value_of_set_cookie(client.get("/hello", headers=as_visitor(client)), COOKIE)  # attacker
         login = client.post("/session/login", json={"username": "alice"},
                             headers=as_visitor(client, planted))  # the victim, planted cookie
         assert login.json() == LOGIN_OK
-        assert session_set_cookie(login) is None  # same id: nothing new to set
+        assert set_cookie_named(login, COOKIE) is None  # same id: nothing new to set
         stolen = client.get("/session/protected", headers=as_visitor(client, planted))
         assert (stolen.status_code, stolen.json()) == (200, {"user": "alice"})
         assert stored_sessions(store) == 1
 
     def test_logout_sends_no_set_cookie_and_the_browser_keeps_the_dead_cookie(self, client,
                                                                               store):
-        cookie = cookie_value(client.post("/session/login", json={"username": "alice"},
-                                          headers=as_visitor(client)))
+        cookie = value_of_set_cookie(client.post("/session/login", json={"username": "alice"},
+                                          headers=as_visitor(client)), COOKIE)
         logout = client.post("/session/logout", headers=as_visitor(client, cookie))
         assert (logout.status_code, logout.json()) == (200, {"ok": True})
         assert "set-cookie" not in logout.headers
         assert stored_sessions(store) == 0
 
     def test_the_old_cookie_after_logout_is_401_and_a_fresh_session(self, client, store):
-        cookie = cookie_value(client.post("/session/login", json={"username": "alice"},
-                                          headers=as_visitor(client)))
+        cookie = value_of_set_cookie(client.post("/session/login", json={"username": "alice"},
+                                          headers=as_visitor(client)), COOKIE)
         client.post("/session/logout", headers=as_visitor(client, cookie))
         replay = client.get("/session/protected", headers=as_visitor(client, cookie))
         assert (replay.status_code, replay.json()) == (401, LOGIN_REQUIRED)
-        assert cookie_value(replay) != cookie
+        assert value_of_set_cookie(replay, COOKIE) != cookie
         assert stored_sessions(store) == 1
 
     def test_logout_needs_no_csrf_token(self, client):
-        cookie = cookie_value(client.post("/session/login", json={"username": "alice"},
-                                          headers=as_visitor(client)))
+        cookie = value_of_set_cookie(client.post("/session/login", json={"username": "alice"},
+                                          headers=as_visitor(client)), COOKIE)
         assert client.post("/session/logout", headers=as_visitor(client, cookie)).json() == {
             "ok": True}
 
     def test_anyone_who_knows_your_secret_key_can_sign_a_cookie_for_a_live_session(
             self, client):
-        real = cookie_value(client.post("/session/login", json={"username": "alice"},
-                                        headers=as_visitor(client)))
+        real = value_of_set_cookie(client.post("/session/login", json={"username": "alice"},
+                                        headers=as_visitor(client)), COOKIE)
         sid = decode_cookie_value(real, (Secret(SEED_SECRET),))
         minted = encode_cookie_value(sid, Secret("your_secret_key"))
         response = client.get("/session/protected", headers=as_visitor(client, minted))
