@@ -8,6 +8,8 @@ all looks synchronous:
     client = in_process_client(app)            # httpx.Client, no network at all
     client.post("/jwt/login", json={...})
 
+    browser = balanced_client([app_a, app_b])  # one cookie jar, two servers, round-robin
+
     with serve(app) as server:                 # real HTTP on 127.0.0.1:<free port>
         httpx.get(server.url + "/jwt/me")       # or curl it from a terminal
 
@@ -81,6 +83,30 @@ def in_process_client(app: ASGIApp, base_url: str = "http://testserver",
     """An `httpx.Client` wired straight to `app`: cookies, headers, JSON, no sockets."""
     return httpx.Client(transport=_InProcessTransport(app, client_address), base_url=base_url,
                         **kwargs)
+
+
+class RoundRobin(httpx.BaseTransport):
+    """A load balancer in front of in-process apps: request i goes to app i mod n.
+
+    Give it to one `httpx.Client`: the client keeps one cookie jar, like a browser that
+    never knows which server answered. `served_by` records who did.
+    """
+
+    def __init__(self, apps: dict[str, ASGIApp]) -> None:
+        self._backends = [(name, _InProcessTransport(app, ("127.0.0.1", 50000)))
+                          for name, app in apps.items()]
+        self.served_by: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        name, transport = self._backends[len(self.served_by) % len(self._backends)]
+        self.served_by.append(name)
+        return transport.handle_request(request)
+
+
+def balanced_client(apps: list[ASGIApp], base_url: str = "http://testserver") -> httpx.Client:
+    """One browser in front of several app instances (named A, B, C, ...), round-robin."""
+    names = [chr(ord("A") + i) for i in range(len(apps))]
+    return httpx.Client(transport=RoundRobin(dict(zip(names, apps))), base_url=base_url)
 
 
 @dataclass

@@ -9,6 +9,7 @@ be used to find out who has an account.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 from argon2 import PasswordHasher
@@ -38,7 +39,10 @@ class UserDirectory:
 
     @classmethod
     def demo(cls, hasher: PasswordHasher | None = None) -> UserDirectory:
-        hasher = hasher or PasswordHasher()
+        """The demo users. With the default hasher, built once per process and shared:
+        Argon2 is slow on purpose, and a notebook builds many apps."""
+        if hasher is None:
+            return _default_demo_directory()
         users = {name: User(name, role, hasher.hash(password))
                  for name, (role, password) in DEMO_PASSWORDS.items()}
         return cls(users, hasher)
@@ -57,3 +61,8 @@ class UserDirectory:
 
     def __iter__(self):
         return iter(self._users.values())
+
+
+@functools.lru_cache(maxsize=1)
+def _default_demo_directory() -> UserDirectory:
+    return UserDirectory.demo(PasswordHasher())

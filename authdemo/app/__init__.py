@@ -9,7 +9,6 @@ builds a FastAPI app with the JWT routes (`/jwt/...`) and the session routes
 
 from __future__ import annotations
 
-from argon2 import PasswordHasher
 from fastapi import FastAPI
 from redis.asyncio import Redis
 
@@ -59,7 +58,7 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None,
                          if settings.session_store == "redis" else MemoryStore(settings.clock))
     svc = Services(
         settings=settings,
-        users=users or UserDirectory.demo(PasswordHasher()),
+        users=users or UserDirectory.demo(),
         redis=redis,
         session_store=session_store,
         tokens=TokenCodec(settings),

@@ -1,4 +1,4 @@
-"""Small, honest timing helpers for the notebooks, and a round-robin balancer.
+"""Small, honest timing helpers for the notebooks.
 
     timing = time_per_call(lambda: codec.decode(token, "access"), label="jwt decode")
     print(timing)        # jwt decode: 31.2 µs per call (IQR 30.8-32.0, 15 rounds)
@@ -12,10 +12,6 @@ freezes `time.time`, not `perf_counter`.
 
 `time_per_call_async` does the same for a coroutine function, timing it *inside* the
 background event loop (`authdemo.server.run`), so the thread hop is not measured.
-
-`RoundRobin` is an httpx transport that hands each request to the next of several
-in-process clients, the way a load balancer spreads requests over app instances. One
-`httpx.Client` on top of it is one browser: one cookie jar, many servers.
 """
 
 from __future__ import annotations
@@ -26,14 +22,11 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-import httpx
-
 from authdemo.server import run
 
 T = TypeVar("T")
 
-__all__ = ["RoundRobin", "Timing", "balanced_client", "progress", "time_per_call",
-           "time_per_call_async"]
+__all__ = ["Timing", "progress", "time_per_call", "time_per_call_async"]
 
 
 @dataclass(frozen=True)
@@ -79,51 +72,45 @@ def _calls_per_round(one_call_seconds: float, round_seconds: float) -> int:
 def time_per_call(fn: Callable[[], Any], *, label: str = "", budget_seconds: float = 0.4,
                   rounds: int = 15) -> Timing:
     """Time `fn()`: warm up (10% of the budget), then up to `rounds` rounds, within budget."""
-    start = time.perf_counter()
-    warm_until = start + budget_seconds * 0.1
-    calls = 0
-    while True:  # warm-up doubles as calibration
-        fn()
-        calls += 1
-        now = time.perf_counter()
-        if now >= warm_until:
-            break
-    number = _calls_per_round((now - start) / calls, budget_seconds * 0.9 / rounds)
-    deadline = start + budget_seconds
-    results: list[float] = []
-    while len(results) < rounds and (not results or time.perf_counter() < deadline):
+
+    def time_batch(calls: int) -> float:
         t0 = time.perf_counter()
-        for _ in range(number):
+        for _ in range(calls):
             fn()
-        results.append((time.perf_counter() - t0) / number * 1e6)
-    return Timing(label, tuple(results), number)
+        return time.perf_counter() - t0
+
+    return _measure(time_batch, label, budget_seconds, rounds)
 
 
 def time_per_call_async(make_call: Callable[[], Awaitable[Any]], *, label: str = "",
                         budget_seconds: float = 0.4, rounds: int = 15) -> Timing:
-    """`time_per_call` for a coroutine function, run inside the background event loop."""
+    """`time_per_call` for a coroutine function. Each batch is timed *inside* the background
+    event loop, so the hop from this thread to the loop is not measured."""
 
-    async def measure() -> Timing:
-        start = time.perf_counter()
-        warm_until = start + budget_seconds * 0.1
-        calls = 0
-        while True:
+    async def batch(calls: int) -> float:
+        t0 = time.perf_counter()
+        for _ in range(calls):
             await make_call()
-            calls += 1
-            now = time.perf_counter()
-            if now >= warm_until:
-                break
-        number = _calls_per_round((now - start) / calls, budget_seconds * 0.9 / rounds)
-        deadline = start + budget_seconds
-        results: list[float] = []
-        while len(results) < rounds and (not results or time.perf_counter() < deadline):
-            t0 = time.perf_counter()
-            for _ in range(number):
-                await make_call()
-            results.append((time.perf_counter() - t0) / number * 1e6)
-        return Timing(label, tuple(results), number)
+        return time.perf_counter() - t0
 
-    return run(measure(), timeout_seconds=budget_seconds * 10 + 10)
+    return _measure(lambda calls: run(batch(calls)), label, budget_seconds, rounds)
+
+
+def _measure(time_batch: Callable[[int], float], label: str, budget_seconds: float,
+             rounds: int) -> Timing:
+    """Warm up one call at a time (which also calibrates), then time rounds of many calls."""
+    start = time.perf_counter()
+    warm_until = start + budget_seconds * 0.1
+    calls, spent = 0, 0.0
+    while not calls or time.perf_counter() < warm_until:
+        spent += time_batch(1)
+        calls += 1
+    number = _calls_per_round(spent / calls, budget_seconds * 0.9 / rounds)
+    deadline = start + budget_seconds
+    results: list[float] = []
+    while len(results) < rounds and (not results or time.perf_counter() < deadline):
+        results.append(time_batch(number) / number * 1e6)
+    return Timing(label, tuple(results), number)
 
 
 def progress(items: Iterable[T], *, total: int | None = None, desc: str = "") -> Iterable[T]:
@@ -133,30 +120,3 @@ def progress(items: Iterable[T], *, total: int | None = None, desc: str = "") ->
     except ImportError:  # pragma: no cover - tqdm is a notebook dependency
         return items
     return tqdm(items, total=total, desc=desc, ncols=80, mininterval=0.5)
-
-
-class RoundRobin(httpx.BaseTransport):
-    """Sends request 1 to backend 0, request 2 to backend 1, ... and around again.
-
-    `hits[i]` counts the requests backend `i` served; `last` is the one that served the
-    latest request. Backends are in-process clients (`authdemo.in_process_client`); their
-    own cookie jars are never used, because `Client.send` does not add cookies.
-    """
-
-    def __init__(self, backends: Sequence[httpx.Client]) -> None:
-        self.backends = list(backends)
-        self.hits = [0] * len(self.backends)
-        self.last = -1
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.last = (self.last + 1) % len(self.backends)
-        self.hits[self.last] += 1
-        answer = self.backends[self.last].send(request)
-        return httpx.Response(answer.status_code, headers=answer.headers,
-                              content=answer.content, request=request)
-
-
-def balanced_client(backends: Sequence[httpx.Client],
-                    base_url: str = "http://testserver") -> httpx.Client:
-    """One client (one cookie jar, like one browser) in front of several app instances."""
-    return httpx.Client(transport=RoundRobin(backends), base_url=base_url)

@@ -3,10 +3,8 @@
     SpyStore()                     a MemoryStore that counts the calls the middleware makes
     store_records(store)           {sid: record} of any store that can list its ids
     show_store(store)              print what a store holds, as sorted JSON
-    masked(response)               the response with its random CSRF token hidden
     seed_routes_app(config)        the seed's session routes on any `SessionConfig`
     cookie_session_app(secret)     the same routes on Starlette's cookie-only sessions
-    RoundRobin({"A": app, ...})    an httpx transport: a load balancer over in-process apps
 """
 
 from __future__ import annotations
@@ -15,21 +13,16 @@ import json
 from collections import Counter
 from typing import Any
 
-import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware as StarletteSessionMiddleware
 from starlette.routing import Route
-from starlette.types import ASGIApp
 
-from authdemo.server import _InProcessTransport, run
+from authdemo.server import run
 from authdemo.sessions import MemoryStore, SessionConfig, SessionMiddleware, Store
 from authdemo.sessions.stores.base import Record
-
-RANDOM_FIELDS = ("csrf_token",)
-"""Values that are random on every run on purpose (a CSRF token must be unguessable)."""
 
 
 class SpyStore(MemoryStore):
@@ -62,13 +55,6 @@ class SpyStore(MemoryStore):
         await super().destroy(sid)
 
 
-def _mask(data: Any) -> Any:
-    if isinstance(data, dict):
-        return {key: f"<random, {len(value)} chars>" if key in RANDOM_FIELDS
-                and isinstance(value, str) else _mask(value) for key, value in data.items()}
-    return data
-
-
 def store_records(store: Store) -> dict[str, Record]:
     """Every live record in the store, by session id (sorted)."""
     async def collect() -> dict[str, Record]:
@@ -87,15 +73,7 @@ def show_store(store: Store) -> None:
     records = store_records(store)
     print(f"{type(store).__name__} holds {len(records)} session(s)")
     for sid, record in records.items():
-        print(f"  {sid} -> {json.dumps(_mask(record), sort_keys=True, ensure_ascii=False)}")
-
-
-def masked(response: httpx.Response) -> httpx.Response:
-    """A copy of a JSON response whose random fields (the CSRF token) are hidden, for `show`."""
-    content = json.dumps(_mask(response.json()), ensure_ascii=False).encode()
-    headers = [(k, v) for k, v in response.headers.multi_items() if k != "content-length"]
-    return httpx.Response(response.status_code, headers=headers, content=content,
-                          request=response.request)
+        print(f"  {sid} -> {json.dumps(record, sort_keys=True, ensure_ascii=False)}")
 
 
 def seed_routes_app(config: SessionConfig) -> FastAPI:
@@ -151,23 +129,5 @@ def cookie_session_app(secret_key: str) -> Starlette:
         middleware=[Middleware(StarletteSessionMiddleware, secret_key=secret_key)])
 
 
-class RoundRobin(httpx.BaseTransport):
-    """A load balancer in front of in-process apps: request i goes to backend i mod n.
-
-    Give it to one `httpx.Client`: the client keeps one cookie jar, like a browser
-    that never knows which server answered. `served_by` records who did.
-    """
-
-    def __init__(self, backends: dict[str, ASGIApp]) -> None:
-        self._backends = [(name, _InProcessTransport(app, ("127.0.0.1", 50000)))
-                          for name, app in backends.items()]
-        self.served_by: list[str] = []
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        name, transport = self._backends[len(self.served_by) % len(self._backends)]
-        self.served_by.append(name)
-        return transport.handle_request(request)
-
-
-__all__ = ["RoundRobin", "SpyStore", "cookie_session_app", "masked", "seed_routes_app",
+__all__ = ["SpyStore", "cookie_session_app", "seed_routes_app",
            "show_store", "store_records"]
