@@ -13,6 +13,7 @@ the user is. express-session has no such limit (OWASP asks for one).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import formatdate
@@ -24,7 +25,7 @@ SameSite = Literal["lax", "strict", "none"]
 def to_iso(epoch_seconds: float) -> str:
     """JavaScript's `Date.prototype.toISOString()`: millisecond precision, `Z`."""
     moment = datetime.fromtimestamp(epoch_seconds, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return moment.isoformat(timespec="milliseconds")[:-6] + "Z"  # "+00:00" -> "Z"
 
 
 def parse_iso(text: str) -> float:
@@ -32,8 +33,14 @@ def parse_iso(text: str) -> float:
 
 
 def http_date(epoch_seconds: float) -> str:
-    """`Date.prototype.toUTCString()`, the format of `Expires`."""
-    return formatdate(epoch_seconds, usegmt=True)
+    """`Date.prototype.toUTCString()`, the format of `Expires` (whole seconds)."""
+    return _http_date(int(epoch_seconds))
+
+
+@functools.lru_cache(maxsize=64)
+def _http_date(whole_seconds: int) -> str:
+    """A rolling cookie's `Expires` changes once a second, not once a request."""
+    return formatdate(whole_seconds, usegmt=True)
 
 
 @dataclass
@@ -137,10 +144,9 @@ class Cookie:
         if not isinstance(data, dict):
             raise ValueError("the session record's cookie is not an object")
         original = data.get("originalMaxAge")
-        options = dataclasses.replace(
-            options,
-            max_age_seconds=None if original is None else float(original) / 1000,  # type: ignore[arg-type]
-        )
+        max_age_seconds = None if original is None else float(original) / 1000  # type: ignore[arg-type]
+        if max_age_seconds != options.max_age_seconds:  # the usual case needs no copy
+            options = dataclasses.replace(options, max_age_seconds=max_age_seconds)
         expires = data.get("expires")
         created = data.get("createdAt")
         absolute = data.get("absoluteTimeout")
