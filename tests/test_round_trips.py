@@ -68,3 +68,13 @@ def test_an_anonymous_request_sends_nothing_to_redis(settings, users, commands):
 
     assert client.get("/session/me").status_code == 401
     assert sent == []
+
+
+def test_a_jwt_check_asks_both_revocation_questions_in_one_mget(settings, users, commands):
+    redis, sent = commands
+    client = in_process_client(create_app(settings, redis=redis, users=users))
+    token = client.post("/jwt/login", json=ALICE).json()["access_token"]
+    sent.clear()
+
+    assert client.get("/jwt/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert sent == ["MGET"]
