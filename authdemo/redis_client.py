@@ -53,7 +53,6 @@ class _Multiplexer(asyncio.Protocol):
         self.pending: deque = deque()  # (future, decode, deadline) per command sent
         self.batch: list[bytes] = []   # commands issued this iteration, not yet written
         self.broken: Exception | None = None  # set once: this connection takes no more
-        self.deadline = 0.0
         self.timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport) -> None:
@@ -62,10 +61,10 @@ class _Multiplexer(asyncio.Protocol):
     def send(self, packed: bytes, decode: bool = True) -> asyncio.Future:
         if not self.batch:  # first command of this iteration: write them all at its end
             self.loop.call_soon(self.flush)
-            self.deadline = self.loop.time() + (self.timeout or float("inf"))
         self.batch.append(packed)
         future = self.loop.create_future()
-        self.pending.append((future, decode, self.deadline))
+        deadline = self.loop.time() + (self.timeout or float("inf"))
+        self.pending.append((future, decode, deadline))
         return future
 
     def flush(self) -> None:
