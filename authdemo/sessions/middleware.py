@@ -18,7 +18,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from authdemo.errors import error_response
@@ -82,9 +82,9 @@ class SessionMiddleware:
                                  "try again shortly.")(scope, receive, send)
             return
         scope["session"] = session
-        original_id, original_hash = session.id, session.data_hash()
+        original_id, original_data = session.id, session.data_snapshot()
         if loaded and not self.config.resave:
-            session.saved = (original_id, original_hash)
+            session.saved = (original_id, original_data)
 
         store_failed = False
 
@@ -95,7 +95,7 @@ class SessionMiddleware:
             if message["type"] == "http.response.start":
                 try:
                     set_cookie = await self._commit(scope, session, cookie_id, loaded, touched,
-                                                    original_id, original_hash)
+                                                    original_id, original_data)
                 except StoreUnavailable:
                     store_failed = True
                     await error_response(503, "store_unavailable", "The session store is "
@@ -108,7 +108,9 @@ class SessionMiddleware:
         await self.app(scope, receive, send_with_session)
 
     def _signed_id_from_request(self, scope: Scope) -> str | None:
-        raw = read_cookie(Headers(scope=scope).getlist("cookie"), self.config.name)
+        cookie_headers = [value.decode("latin-1") for name, value in scope["headers"]
+                          if name == b"cookie"]  # ASGI header names arrive lower-cased
+        raw = read_cookie(cookie_headers, self.config.name)
         if raw is None or len(raw) > MAX_COOKIE_CHARS:
             return None
         return decode_cookie_value(raw, self.config.secrets)
@@ -140,7 +142,7 @@ class SessionMiddleware:
         return 86_400 if max_age is None else max(1, math.ceil(max_age))
 
     async def _commit(self, scope: Scope, session: Session, cookie_id: str | None, loaded: bool,
-                      touched: bool, original_id: str, original_hash: str) -> str | None:
+                      touched: bool, original_id: str, original_data: str) -> str | None:
         """Save or touch the session as express-session would; return the Set-Cookie, if any."""
         config = self.config
         secure = self._cookie_secure(scope)
@@ -151,13 +153,13 @@ class SessionMiddleware:
             return None
 
         session.touch()
-        current_hash = session.data_hash()
+        current_data = session.data_snapshot()
 
         def is_modified() -> bool:
-            return original_id != session.id or original_hash != current_hash
+            return original_id != session.id or original_data != current_data
 
         def is_saved() -> bool:
-            return session.saved == (session.id, current_hash)
+            return session.saved == (session.id, current_data)
 
         def should_save() -> bool:
             if not config.save_uninitialized and session.saved is None and cookie_id != session.id:
@@ -180,7 +182,7 @@ class SessionMiddleware:
                                              only_if_exists=still_there)
             if not written:
                 return None
-            session.saved = (session.id, current_hash)
+            session.saved = (session.id, current_data)
         elif should_touch() and not touched:
             await config.store.touch(session.id, session.to_record())
 

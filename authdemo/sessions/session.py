@@ -15,7 +15,6 @@ Unlike express, `regenerate()` changes this object in place instead of swapping
 
 from __future__ import annotations
 
-import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +35,7 @@ class Session(dict[str, Any]):
         self.cookie = cookie
         self.destroyed = False
         self.saved: tuple[str, str] | None = None
-        """(id, data hash) as last written to the store, or as loaded from it."""
+        """(id, data snapshot) as last written to the store, or as loaded from it."""
 
     @classmethod
     def generate(cls, config: SessionConfig) -> Session:
@@ -56,10 +55,13 @@ class Session(dict[str, Any]):
         """The stored form. `cookie` is reserved: a data key of that name cannot replace it."""
         return {**self, "cookie": self.cookie.to_json()}
 
-    def data_hash(self) -> str:
-        """What "modified" means: a hash of the data, the top-level cookie excluded (XS-21)."""
-        text = json.dumps(self, sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha1(text.encode()).hexdigest()
+    def data_snapshot(self) -> str:
+        """What "modified" means: the data as JSON text, the top-level cookie excluded (XS-21).
+
+        express-session compares a SHA-1 of `JSON.stringify(session)`; comparing the text
+        itself is the same test without the hash (the text lives only for one request).
+        A value JSON cannot store fails here with the TypeError the save would raise."""
+        return json.dumps(self)
 
     # --- express-session's methods ------------------------------------------------------
     async def regenerate(self) -> None:
@@ -82,7 +84,7 @@ class Session(dict[str, Any]):
     async def save(self) -> None:
         """Write the session now; the middleware will not write it again unless it changes."""
         await self._config.store.set(self.id, self.to_record())
-        self.saved = (self.id, self.data_hash())
+        self.saved = (self.id, self.data_snapshot())
 
     async def reload(self) -> None:
         """Replace the data with what the store holds; KeyError if it is gone."""
