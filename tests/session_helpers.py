@@ -57,6 +57,10 @@ class SpyStore(MemoryStore):
         self.calls.append(("touch", sid))
         await super().touch(sid, record)
 
+    async def read_and_touch(self, sid: str, ttl_seconds: int) -> Record | None:
+        self.calls.append(("read_and_touch", sid))
+        return await super().read_and_touch(sid, ttl_seconds)
+
     async def destroy(self, sid: str) -> None:
         self.calls.append(("destroy", sid))
         await super().destroy(sid)

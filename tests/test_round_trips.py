@@ -2,15 +2,22 @@
 
 Every request on a live session ends in a touch (express-session's rule). RedisStore folds
 that touch into the read (`GETEX`), so a request that does not change the session is one
-command, one round trip; connect-redis needs two (GET, then EXPIRE).
+command, one round trip; connect-redis needs two (GET, then EXPIRE). The hardened app's
+MemoryStore does the same in memory: one parse and one write per request, not two of each.
 """
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+
+from session_helpers import SpyStore
 
 from authdemo import create_app, in_process_client, run
 from authdemo.redis_client import connect_redis
+from authdemo.sessions import MemoryStore
+from authdemo.sessions.cookie import to_iso
 
 ALICE = {"username": "alice", "password": "alice-wonderland-2026"}
 
@@ -78,3 +85,24 @@ def test_a_jwt_check_asks_both_revocation_questions_in_one_mget(settings, users,
 
     assert client.get("/jwt/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert sent == ["MGET"]
+
+
+def test_the_hardened_app_memory_store_renews_while_reading(settings, users):
+    settings = dataclasses.replace(settings, session_store="memory")
+    store = create_app(settings, users=users).state.services.session_store
+    assert isinstance(store, MemoryStore) and store.touches_on_read
+
+
+def test_an_unchanged_request_on_a_memory_session_is_one_read_and_touch(settings, users, clock):
+    spy = SpyStore(touch_on_read=True)
+    client = in_process_client(create_app(settings, session_store=spy, users=users))
+    client.post("/session/login", json=ALICE)
+    (sid,) = run(spy.ids())
+    spy.forget_calls()
+    clock.advance(600)
+
+    assert client.get("/session/me").status_code == 200
+    assert spy.calls == [("read_and_touch", sid)]  # no get, no touch, no set
+    idle = settings.session_idle_timeout_seconds
+    stored = run(spy.get(sid))["cookie"]["expires"]
+    assert stored == to_iso(clock() + idle)

@@ -208,6 +208,40 @@ def test_memory_touch_moves_the_stored_expiry(clock):
     assert run(store.get("sid-1"))["cookie"]["expires"] == "2026-01-01T09:01:30.000Z"
 
 
+def test_memory_store_follows_express_protocol_unless_told_to_touch_on_read():
+    assert MemoryStore().touches_on_read is False  # get ... touch, as express's MemoryStore
+    assert MemoryStore(touch_on_read=True).touches_on_read is True
+
+
+def test_memory_read_and_touch_renews_the_stored_expiry_while_reading(clock):
+    """The GETEX of the MemoryStore: one read, one write, no separate touch."""
+    store = MemoryStore(touch_on_read=True)
+    run(store.set("sid-1", record_expiring_in(60, hits=1)))
+    clock.advance(30)
+    record = run(store.read_and_touch("sid-1", 60))
+    assert record["hits"] == 1
+    assert record["cookie"]["expires"] == "2026-01-01T09:01:30.000Z"
+    assert run(store.get("sid-1"))["cookie"]["expires"] == "2026-01-01T09:01:30.000Z"
+    clock.advance(59)  # 89 s after it was written: alive only because of the renewal
+    assert run(store.get("sid-1")) is not None
+
+
+def test_memory_read_and_touch_leaves_a_browser_session_cookie_without_expiry(clock):
+    store = MemoryStore(touch_on_read=True)
+    run(store.set("sid-1", record_expiring_in(None)))
+    assert run(store.read_and_touch("sid-1", 60))["cookie"]["expires"] is None
+    assert run(store.get("sid-1"))["cookie"]["expires"] is None
+
+
+def test_memory_read_and_touch_neither_finds_nor_revives_a_dead_session(clock):
+    store = MemoryStore(touch_on_read=True)
+    run(store.set("sid-1", record_expiring_in(60)))
+    clock.advance(61)
+    assert run(store.read_and_touch("sid-1", 60)) is None
+    assert run(store.read_and_touch("never", 60)) is None
+    assert store.sessions == {}
+
+
 def test_a_record_expires_lazily_when_its_time_has_come(frozen_store, clock):
     """XS-14, XS-49: readable at 59 s, gone at 61 s. (At exactly 60 s they differ by a
     millisecond: express's MemoryStore drops at `expires <= now`, Redis at `now > when`.)"""

@@ -59,7 +59,8 @@ def create_app(settings: Settings | None = None, *, redis: Redis | None = None,
         settings.redis_url, timeout_seconds=settings.redis_timeout_seconds)
     if session_store is None:
         session_store = (RedisStore(redis, clock=settings.clock)
-                         if settings.session_store == "redis" else MemoryStore(settings.clock))
+                         if settings.session_store == "redis"
+                         else MemoryStore(settings.clock, touch_on_read=True))
     svc = Services(
         settings=settings,
         users=users or UserDirectory.demo(),

@@ -42,7 +42,8 @@ class Store(ABC):
         """Forget the session: the next `get` returns None."""
 
     touches_on_read: bool = False
-    """True if `read_and_touch` really extends the lifetime while reading."""
+    """True if the middleware should call `read_and_touch`: it really extends the lifetime
+    while reading, so no separate `touch` is needed at the end of the request."""
 
     async def read_and_touch(self, sid: str, ttl_seconds: int) -> Record | None:
         """Optional: `get`, and extend the lifetime to `ttl_seconds` in the same round trip.
