@@ -41,6 +41,8 @@ import _common as C  # noqa: E402
 # annotations (`Request`, ...) up in this module's globals.
 from fastapi import APIRouter, Depends, FastAPI, Request  # noqa: E402
 
+from bench_inprocess import cheap_users, http_scope, settings_for  # noqa: E402
+
 TARGETS = {
     "bare-hello": "bare FastAPI: GET /hello, no dependency",
     "bare-depends": "bare FastAPI: APIRouter + Depends(Request) + -> dict",
@@ -79,21 +81,12 @@ def bare_app(with_idioms: bool) -> tuple[FastAPI, str]:
 
 async def authdemo_app(target: str, redis_url: str | None) -> tuple[Any, str, list]:
     """The hardened app, logged into: (app, path, request headers)."""
-    import dataclasses
-
     import httpx
-    from argon2 import PasswordHasher
 
     from authdemo.app import create_app
-    from authdemo.redis_client import connect_redis
-    from authdemo.settings import Secret, Settings
-    from authdemo.users import UserDirectory
 
-    settings = Settings(jwt_secret=Secret(C.JWT_SECRET), session_secrets=(Secret(C.SESSION_SECRET),))
-    settings = dataclasses.replace(
-        settings, session_store="memory" if target == "session-memory" else "redis")
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)  # login is not measured
-    app = create_app(settings, redis=connect_redis(redis_url), users=UserDirectory.demo(cheap))
+    store = "memory" if target == "session-memory" else "redis"
+    app = create_app(settings_for(redis_url, store), users=cheap_users())
     credentials = {"username": C.DEMO_USER, "password": C.DEMO_PASSWORD}
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
                                  base_url="http://bench") as client:
@@ -114,10 +107,7 @@ def child(target: str, requests: int, redis_url: str | None) -> None:
         (app, path), headers = bare_app(target == "bare-depends"), []
     else:
         app, path, headers = loop.run_until_complete(authdemo_app(target, redis_url))
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1",
-             "method": "GET", "scheme": "http", "path": path, "raw_path": path.encode(),
-             "query_string": b"", "root_path": "", "client": ("127.0.0.1", 50000),
-             "server": ("127.0.0.1", 8000), "headers": [(b"host", b"127.0.0.1:8000"), *headers]}
+    scope = http_scope([(b"host", b"127.0.0.1:8000"), *headers], path)
     statuses: list[int] = []
 
     async def receive() -> dict[str, Any]:

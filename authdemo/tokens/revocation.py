@@ -31,14 +31,17 @@ class Denylist:
     def __init__(self, redis: Redis, clock: Callable[[], float], prefix: str = "denylist:") -> None:
         self.redis, self.clock, self.prefix = redis, clock, prefix
 
+    def key(self, jti: str) -> str:
+        return self.prefix + jti
+
     async def revoke(self, claims: dict[str, Any]) -> None:
         """Refuse this token from now on; forget it once it has expired by itself."""
         remaining = int(claims["exp"] - self.clock()) + 1
         if remaining > 0:
-            await guarded(self.redis.set(self.prefix + claims["jti"], "1", ex=remaining))
+            await guarded(self.redis.set(self.key(claims["jti"]), "1", ex=remaining))
 
     async def is_revoked(self, jti: str) -> bool:
-        return bool(await guarded(self.redis.exists(self.prefix + jti)))
+        return bool(await guarded(self.redis.exists(self.key(jti))))
 
 
 class RefreshFamilies:
@@ -90,7 +93,7 @@ async def revocation_reason(denylist: Denylist, families: RefreshFamilies,
     as one `MGET` (one command, one round trip): that round trip is the whole price of
     revocation."""
     token_revoked, login_revoked = await guarded(denylist.redis.mget(
-        denylist.prefix + claims["jti"], families.revoked_key(str(claims.get("fam", "")))))
+        denylist.key(claims["jti"]), families.revoked_key(str(claims.get("fam", "")))))
     if token_revoked is not None:
         return "token revoked"
     if login_revoked is not None:

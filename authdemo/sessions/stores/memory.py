@@ -41,6 +41,9 @@ class MemoryStore(Store):
             return None
         return record
 
+    def _write(self, sid: str, record: Record) -> None:
+        self.sessions[sid] = json.dumps(record, separators=(",", ":"))
+
     def _expired(self, record: Record) -> bool:
         """Lazy expiry (XS-14). An unreadable expiry counts as expired, never an exception."""
         cookie = record.get("cookie")
@@ -62,7 +65,7 @@ class MemoryStore(Store):
         cookie = record.get("cookie") if record is not None else None
         if isinstance(cookie, dict) and cookie.get("expires") is not None:
             cookie["expires"] = to_iso(self._clock() + ttl_seconds)
-            self.sessions[sid] = json.dumps(record, separators=(",", ":"))
+            self._write(sid, record)
         return record
 
     async def set(self, sid: str, record: Record, *, only_if_exists: bool = False) -> bool:
@@ -71,7 +74,7 @@ class MemoryStore(Store):
         if self._expired(record):  # already expired: never written, as in connect-redis (CR-03)
             self.sessions.pop(sid, None)
             return False
-        self.sessions[sid] = json.dumps(record, separators=(",", ":"))
+        self._write(sid, record)
         return True
 
     async def touch(self, sid: str, record: Record) -> None:
@@ -80,7 +83,7 @@ class MemoryStore(Store):
         current = self._live(sid)
         if current is not None:
             current["cookie"] = record["cookie"]
-            self.sessions[sid] = json.dumps(current, separators=(",", ":"))
+            self._write(sid, current)
 
     async def destroy(self, sid: str) -> None:
         self.sessions.pop(sid, None)
